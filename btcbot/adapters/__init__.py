@@ -1,0 +1,1 @@
+"""Adapters: concrete implementations of the contracts (exchange, clock, paper)."""

@@ -1,0 +1,1 @@
+"""Protocols every implementation (real, paper, fake) satisfies; tests pass fakes through them."""
