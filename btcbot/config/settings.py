@@ -134,6 +134,12 @@ def _format_error(error: ValidationError, sources: Mapping[str, str]) -> str:
     where = sources.get(dotted)
     name = _env_name(loc) if loc else "settings"
     if first["type"] == "extra_forbidden":
+        if where is None:  # an unknown group: name the first variable that used it
+            for key in sorted(sources):
+                if key.startswith(dotted + "."):
+                    where = sources[key]
+                    name = where.rsplit("(", 1)[-1].rstrip(")")
+                    break
         origin = f" ({where.split(' (')[0]})" if where else ""
         return f"unknown setting {name}{origin}: no such setting; check the spelling"
     message = str(first["msg"]).removeprefix("Value error, ")

@@ -1,4 +1,4 @@
-"""The local order record and its lifecycle as a pure transition table.
+r"""The local order record and its lifecycle as a pure transition table.
 
     PLANNED -> SUBMITTING -> OPEN -> PARTIALLY_FILLED -> FILLED
                                   \-> CANCEL_REQUESTED -> CANCELED

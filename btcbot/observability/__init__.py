@@ -1,1 +1,1 @@
-"""observability layer."""
+"""Observability: structured logging with redaction, metrics, tracing, alerts."""

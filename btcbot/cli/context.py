@@ -1,0 +1,47 @@
+"""What the top-level CLI options hand to every command (the core never imports click)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from btcbot.config.settings import LoadedSettings, load_settings
+from btcbot.observability.redaction import Redactor
+
+
+@dataclass
+class CliContext:
+    env_file: Path | None = None
+    log_format: str | None = None
+    log_level: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    _loaded: LoadedSettings | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+
+    def load(self) -> LoadedSettings:
+        """Load and validate settings once, then configure logging from them."""
+        if self._loaded is None:
+            overrides = dict(self.overrides)
+            if self.log_format:
+                overrides["BTCBOT_OBSERVABILITY__LOG_FORMAT"] = self.log_format
+            if self.log_level:
+                overrides["BTCBOT_OBSERVABILITY__LOG_LEVEL"] = self.log_level.upper()
+            self._loaded = load_settings(env_file=self.env_file, overrides=overrides)
+            self._configure_logging()
+        return self._loaded
+
+    def _configure_logging(self) -> None:
+        from btcbot.config.secrets import secret_values
+        from btcbot.observability.logging import configure_logging
+
+        assert self._loaded is not None
+        settings = self._loaded.settings
+        secrets = secret_values(settings)
+        if settings.auth.api_key:
+            secrets.append(settings.auth.api_key)
+        self.redactor = configure_logging(
+            level=settings.observability.log_level,
+            fmt=settings.observability.log_format,
+            service=settings.observability.service_name,
+            secrets=secrets,
+        )

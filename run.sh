@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# btcbot bootstrap and dispatcher.
+#   ./run.sh demo            the bot trading against the bundled simulator (offline)
+#   ./run.sh test [ARGS]     the test suite (pytest ARGS)
+#   ./run.sh lint            ruff + mypy
+#   ./run.sh <btcbot args>   anything else goes to the btcbot command (e.g. ./run.sh run)
+# First use creates .venv and installs the package; later runs skip the install unless
+# setup.cfg/pyproject.toml changed. Needs only python3 (>= 3.11).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY=${PYTHON:-python3}
+
+need_python() {
+  if ! command -v "$PY" >/dev/null 2>&1; then
+    echo "run.sh: python3 not found; install Python 3.11 or newer" >&2; exit 2
+  fi
+  if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+    echo "run.sh: Python >= 3.11 required, found $("$PY" -V 2>&1)" >&2; exit 2
+  fi
+}
+
+FULL_EXTRAS="test,lint,postgres,otel"
+
+config_hash() {
+  cat setup.cfg pyproject.toml | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])'
+}
+
+# ensure_env EXTRAS: install the package (editable) with EXTRAS unless an install of the same
+# setup.cfg/pyproject.toml with these extras (or the full set) is already there.
+ensure_env() {
+  local extras=$1 hash candidate
+  if [ "${BTCBOT_SKIP_INSTALL:-0}" = "1" ] && [ -x "$VENV/bin/python" ]; then return 0; fi
+  need_python
+  hash=$(config_hash)
+  for candidate in "$extras" "$FULL_EXTRAS"; do
+    if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.installed-$candidate" 2>/dev/null)" = "$hash" ]; then
+      return 0
+    fi
+  done
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "run.sh: creating $VENV" >&2
+    "$PY" -m venv "$VENV"
+  fi
+  echo "run.sh: installing btcbot[$extras] into $VENV (first run or dependencies changed)" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]" >&2
+  echo "$hash" > "$VENV/.installed-$extras"
+}
+
+btcbot() { "$VENV/bin/btcbot" "$@"; }
+
+cmd=${1:-help}
+case "$cmd" in
+  test)
+    shift
+    ensure_env "$FULL_EXTRAS"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  lint)
+    shift
+    ensure_env "$FULL_EXTRAS"
+    "$VENV/bin/python" -m ruff check btcbot tests benchmarks
+    exec "$VENV/bin/python" -m mypy btcbot
+    ;;
+  demo)
+    shift
+    ensure_env "$FULL_EXTRAS"
+    exec "$VENV/bin/python" -m btcbot.demo "$@"
+    ;;
+  run|once|reconcile|status)
+    ensure_env "postgres"
+    btcbot db upgrade >/dev/null
+    exec "$VENV/bin/btcbot" "$@"
+    ;;
+  help|-h|--help)
+    ensure_env "postgres"
+    echo "run.sh commands: demo | test [pytest args] | lint | <btcbot command> (see below)"
+    exec "$VENV/bin/btcbot" --help
+    ;;
+  *)
+    ensure_env "postgres"
+    exec "$VENV/bin/btcbot" "$@"
+    ;;
+esac
