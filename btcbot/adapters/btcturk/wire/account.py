@@ -1,0 +1,189 @@
+"""Wire schemas of the private endpoints (/api/v1) and their parsers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+
+from btcbot.adapters.btcturk.wire._decode import unwrap, validate
+from btcbot.adapters.btcturk.wire._types import (
+    OptDecimal,
+    OptMillis,
+    WireDecimal,
+    WireInt,
+    WireModel,
+    WireOrderType,
+    WireSide,
+    WireStatus,
+    WireSymbol,
+)
+from btcbot.domain.enums import Side
+from btcbot.domain.errors import MalformedPayload
+from btcbot.domain.exchange_models import ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.market import Balance
+
+
+class BalanceWire(WireModel):
+    asset: str
+    balance: WireDecimal
+    locked: WireDecimal
+    free: WireDecimal
+
+    def to_domain(self) -> Balance:
+        return Balance(asset=self.asset.upper(), free=self.free, locked=self.locked, total=self.balance)
+
+
+class OrderWire(WireModel):
+    """One order of openOrders / allOrders / order/{id}; the legacy sample spells ``pairsymbol``."""
+
+    id: WireInt
+    price: WireDecimal
+    amount: WireDecimal
+    quantity: WireDecimal
+    pair_symbol: WireSymbol
+    type: WireSide
+    method: WireOrderType
+    status: WireStatus
+    order_client_id: str | None = None
+    left_amount: OptDecimal = None
+    stop_price: OptDecimal = None
+    time: OptMillis = None
+    update_time: OptMillis = None
+
+    def to_domain(self) -> ExchangeOrder:
+        return ExchangeOrder(
+            exchange_order_id=self.id,
+            client_order_id=self.order_client_id or None,
+            symbol=self.pair_symbol,
+            side=self.type,
+            order_type=self.method,
+            price=self.price,
+            amount=self.amount,
+            quantity=self.quantity,
+            left_amount=self.left_amount,
+            status=self.status,
+            created_at=self.time,
+            updated_at=self.update_time,
+        )
+
+
+class OpenOrdersWire(WireModel):
+    """``asks`` are our SELL orders, ``bids`` our BUY orders."""
+
+    asks: list[OrderWire] = Field(default_factory=list)
+    bids: list[OrderWire] = Field(default_factory=list)
+
+    def to_domain(self) -> list[ExchangeOrder]:
+        return [o.to_domain() for o in (*self.bids, *self.asks)]
+
+
+class UserTradeWire(WireModel):
+    """One row of /api/v1/users/transactions/trade: amount/fee/tax are negative for outflows."""
+
+    id: WireInt
+    price: WireDecimal
+    amount: WireDecimal
+    fee: WireDecimal = Decimal(0)
+    tax: WireDecimal = Decimal(0)
+    numerator_symbol: str
+    denominator_symbol: str
+    timestamp: OptMillis = None
+    order_id: WireInt | None = None
+    order_client_id: str | None = None
+    order_type: WireSide | None = None
+
+    def to_domain(self, endpoint: str, order_id_hint: int | None = None) -> Fill:
+        order_id = self.order_id if self.order_id is not None else order_id_hint
+        if order_id is None:
+            raise MalformedPayload(endpoint, "orderId", "missing and not implied by the request")
+        if self.timestamp is None:
+            raise MalformedPayload(endpoint, "timestamp", "missing")
+        # Older rows have no orderType: a negative amount is base leaving the account (a sell).
+        side = self.order_type or (Side.SELL if self.amount < 0 else Side.BUY)
+        return Fill(
+            trade_id=self.id,
+            order_id=order_id,
+            client_order_id=self.order_client_id or None,
+            symbol=f"{self.numerator_symbol}{self.denominator_symbol}".upper(),
+            side=side,
+            price=self.price,
+            quantity=abs(self.amount),
+            fee=abs(self.fee),
+            tax=abs(self.tax),
+            fee_asset=self.denominator_symbol.upper(),
+            timestamp=self.timestamp,
+        )
+
+
+class SubmitAckWire(WireModel):
+    """``data`` of a successful POST /api/v1/order."""
+
+    id: WireInt
+    created: OptMillis = Field(None, alias="datetime")
+    quantity: OptDecimal = None
+    price: OptDecimal = None
+    pair_symbol: WireSymbol | None = None
+    new_order_client_id: str | None = None
+
+    def to_domain(self, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
+        # The request is the authority for what we asked; the echo only adds id and time.
+        return SubmitAck(
+            exchange_order_id=self.id,
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            price=request.price,
+            quantity=request.wire_quantity,
+            created_at=self.created or fallback_time,
+        )
+
+
+# ----------------------------------------------------------------------------- parsers
+
+
+def parse_balances(endpoint: str, doc: Any) -> list[Balance]:
+    data = unwrap(endpoint, doc)
+    if not isinstance(data, list):
+        raise MalformedPayload(endpoint, "data", "expected a list of balances")
+    return [validate(endpoint, BalanceWire, row, prefix=f"data.{i}.").to_domain() for i, row in enumerate(data)]
+
+
+def parse_open_orders(endpoint: str, doc: Any) -> list[ExchangeOrder]:
+    return validate(endpoint, OpenOrdersWire, unwrap(endpoint, doc), prefix="data.").to_domain()
+
+
+def parse_orders(endpoint: str, doc: Any) -> list[ExchangeOrder]:
+    data = unwrap(endpoint, doc)
+    if not isinstance(data, list):
+        raise MalformedPayload(endpoint, "data", "expected a list of orders")
+    return [validate(endpoint, OrderWire, row, prefix=f"data.{i}.").to_domain() for i, row in enumerate(data)]
+
+
+def parse_order(endpoint: str, doc: Any) -> ExchangeOrder:
+    return validate(endpoint, OrderWire, unwrap(endpoint, doc), prefix="data.").to_domain()
+
+
+def parse_user_trades(endpoint: str, doc: Any, order_id_hint: int | None = None) -> list[Fill]:
+    data = unwrap(endpoint, doc)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise MalformedPayload(endpoint, "data", "expected a list of trades")
+    return [
+        validate(endpoint, UserTradeWire, row, prefix=f"data.{i}.").to_domain(endpoint, order_id_hint)
+        for i, row in enumerate(data)
+    ]
+
+
+def parse_submit_ack(endpoint: str, doc: Any, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
+    ack = validate(endpoint, SubmitAckWire, unwrap(endpoint, doc), prefix="data.")
+    return ack.to_domain(request, fallback_time)
+
+
+def parse_cancel(endpoint: str, doc: Any) -> None:
+    """A cancel answer carries no order data; only the envelope's success matters."""
+    unwrap(endpoint, doc)
