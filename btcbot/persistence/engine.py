@@ -1,0 +1,79 @@
+"""Engine factory: SQLite tuned for crash safety, or PostgreSQL through psycopg 3.
+
+SQLite: WAL journal, ``synchronous=FULL`` (a committed cycle survives power loss), busy timeout,
+foreign keys on, and the database file created with mode 0600 before SQLite opens it. pysqlite's
+own implicit transaction handling is switched off and we emit ``BEGIN`` ourselves, so that a
+connection with the execution option ``sqlite_begin="IMMEDIATE"`` takes the write lock at the
+start of the transaction (units of work and the lease do): no deferred-to-write upgrade that
+can fail with SQLITE_BUSY half way through a cycle.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import Connection, make_url
+
+#: Execution option read by the ``begin`` hook: "DEFERRED" (default) or "IMMEDIATE".
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+def _ensure_private_file(database: str) -> None:
+    """Create the SQLite file with mode 0600 if missing; tighten an existing one."""
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine_for(url: str, busy_timeout_ms: int = 5000) -> Engine:
+    """Build the engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database, busy_timeout_ms)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa_create_engine(parsed, pool_pre_ping=True)
+    raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}")
+
+
+def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
+    in_memory = not database or database == ":memory:" or database.startswith("file:")
+    if not in_memory:
+        assert database is not None
+        _ensure_private_file(database)
+    engine = sa_create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: we issue BEGIN ourselves (see module docstring).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        if mode not in ("DEFERRED", "IMMEDIATE"):
+            raise ValueError(f"bad {SQLITE_BEGIN_OPTION} option {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

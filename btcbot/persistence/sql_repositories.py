@@ -1,0 +1,338 @@
+"""SQL repositories (one Session per unit of work). The ledger lives in ``sql_ledger``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from btcbot.domain.enums import TradingState
+from btcbot.domain.errors import InvariantViolation
+from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ledger import PortfolioSnapshot
+from btcbot.domain.orders import ManagedOrder
+from btcbot.persistence import mappers
+from btcbot.persistence.protocols import NON_TERMINAL_STATES
+from btcbot.persistence.records import (
+    BreakerRecord,
+    CycleRecord,
+    OutboxItem,
+    OutboxStatus,
+    TradingStateRecord,
+)
+from btcbot.persistence.tables import (
+    BreakerRow,
+    CycleRow,
+    FillRow,
+    MetaRow,
+    OrderEventRow,
+    OrderRow,
+    OutboxRow,
+    SnapshotRow,
+    TradingStateRow,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CYCLE_SEQ_KEY = "cycle_id_seq"
+TRADING_STATE_ROW_ID = 1
+
+
+class SqlOrders:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def _row(self, client_order_id: str) -> OrderRow | None:
+        return self._s.scalar(select(OrderRow).where(OrderRow.client_order_id == client_order_id))
+
+    def add(self, order: ManagedOrder) -> None:
+        if self._row(order.client_order_id) is not None:
+            raise InvariantViolation(f"order {order.client_order_id} already exists")
+        self._s.add(mappers.order_to_row(order))
+
+    def get(self, client_order_id: str) -> ManagedOrder | None:
+        row = self._row(client_order_id)
+        return None if row is None else mappers.order_from_row(row)
+
+    def get_by_exchange_id(self, exchange_order_id: int) -> ManagedOrder | None:
+        row = self._s.scalar(select(OrderRow).where(OrderRow.exchange_order_id == exchange_order_id))
+        return None if row is None else mappers.order_from_row(row)
+
+    def update(self, order: ManagedOrder) -> None:
+        row = self._row(order.client_order_id)
+        if row is None:
+            raise InvariantViolation(f"order {order.client_order_id} does not exist")
+        mappers.order_to_row(order, row)
+
+    def list_non_terminal(self) -> list[ManagedOrder]:
+        rows = self._s.scalars(
+            select(OrderRow)
+            .where(OrderRow.state.in_([s.value for s in NON_TERMINAL_STATES]))
+            .order_by(OrderRow.id)
+        )
+        return [mappers.order_from_row(r) for r in rows]
+
+    def list_recent(self, limit: int) -> list[ManagedOrder]:
+        rows = self._s.scalars(select(OrderRow).order_by(OrderRow.id.desc()).limit(limit))
+        return [mappers.order_from_row(r) for r in rows]
+
+
+class SqlJournal:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def append(
+        self,
+        client_order_id: str | None,
+        cycle_id: int | None,
+        from_state: str | None,
+        to_state: str,
+        event: str,
+        payload: Mapping[str, Any] | None,
+        at: datetime,
+    ) -> None:
+        self._s.add(
+            OrderEventRow(
+                client_order_id=client_order_id,
+                cycle_id=cycle_id,
+                from_state=from_state,
+                to_state=to_state,
+                event=event,
+                payload=mappers.dumps_payload(payload),
+                at=at,
+            )
+        )
+
+    def for_order(self, client_order_id: str) -> list[dict[str, Any]]:
+        rows = self._s.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.client_order_id == client_order_id)
+            .order_by(OrderEventRow.id)
+        )
+        return [
+            {
+                "client_order_id": r.client_order_id,
+                "cycle_id": r.cycle_id,
+                "from_state": r.from_state,
+                "to_state": r.to_state,
+                "event": r.event,
+                "payload": mappers.loads_payload(r.payload),
+                "at": r.at,
+            }
+            for r in rows
+        ]
+
+
+class SqlFills:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def exists(self, trade_id: int) -> bool:
+        return self._s.scalar(select(FillRow.id).where(FillRow.trade_id == trade_id)) is not None
+
+    def add_if_new(self, fill: Fill, cycle_id: int | None) -> bool:
+        if self.exists(fill.trade_id):
+            return False
+        self._s.add(mappers.fill_to_row(fill, cycle_id))
+        return True
+
+    def for_order(self, exchange_order_id: int) -> list[Fill]:
+        rows = self._s.scalars(
+            select(FillRow).where(FillRow.exchange_order_id == exchange_order_id).order_by(FillRow.trade_id)
+        )
+        return [mappers.fill_from_row(r) for r in rows]
+
+
+class SqlMeta:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, key: str) -> str | None:
+        row = self._s.get(MetaRow, key)
+        return None if row is None else row.value
+
+    def set(self, key: str, value: str) -> None:
+        row = self._s.get(MetaRow, key, with_for_update=True)
+        if row is None:
+            self._s.add(MetaRow(key=key, value=value))
+        else:
+            row.value = value
+
+
+class SqlCycles:
+    def __init__(self, session: Session, meta: SqlMeta) -> None:
+        self._s = session
+        self._meta = meta
+
+    def next_cycle_id(self) -> int:
+        # A counter in ``meta`` rather than MAX(cycle_id)+1: retention may delete cycle rows.
+        current = self._meta.get(CYCLE_SEQ_KEY)
+        nxt = int(current) + 1 if current is not None else 1
+        self._meta.set(CYCLE_SEQ_KEY, str(nxt))
+        return nxt
+
+    def start(self, cycle_id: int, at: datetime, settings_hash: str | None = None) -> None:
+        self._s.add(
+            CycleRow(cycle_id=cycle_id, started_at=at, safe_mode=False, requests=0, settings_hash=settings_hash)
+        )
+
+    def _row(self, cycle_id: int) -> CycleRow:
+        row = self._s.get(CycleRow, cycle_id)
+        if row is None:
+            raise InvariantViolation(f"cycle {cycle_id} was never started")
+        return row
+
+    def finish(
+        self,
+        cycle_id: int,
+        at: datetime,
+        outcome: str,
+        *,
+        safe_mode: bool = False,
+        exit_code: int | None = None,
+        requests: int = 0,
+    ) -> None:
+        row = self._row(cycle_id)
+        row.finished_at = at
+        row.outcome = outcome
+        row.safe_mode = safe_mode
+        row.exit_code = exit_code
+        row.requests = requests
+
+    def get(self, cycle_id: int) -> CycleRecord | None:
+        r = self._s.get(CycleRow, cycle_id)
+        if r is None:
+            return None
+        return CycleRecord(
+            cycle_id=r.cycle_id,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            outcome=r.outcome,
+            safe_mode=r.safe_mode,
+            exit_code=r.exit_code,
+            requests=r.requests,
+            decision_inputs=r.decision_inputs,
+            settings_hash=r.settings_hash,
+        )
+
+    def store_inputs(self, cycle_id: int, inputs_json: str) -> None:
+        self._row(cycle_id).decision_inputs = inputs_json
+
+
+class SqlSnapshots:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def latest(self) -> PortfolioSnapshot | None:
+        row = self._s.scalar(select(SnapshotRow).order_by(SnapshotRow.id.desc()).limit(1))
+        return None if row is None else mappers.snapshot_from_row(row)
+
+    def save(self, snapshot: PortfolioSnapshot) -> None:
+        self._s.add(mappers.snapshot_to_row(snapshot))
+
+
+def _outbox_item(r: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=r.id,
+        kind=r.kind,
+        key=r.key,
+        payload=r.payload,
+        status=OutboxStatus(r.status),
+        attempts=r.attempts,
+        created_at=r.created_at,
+        done_at=r.done_at,
+    )
+
+
+class SqlOutbox:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, kind: str, key: str, payload: Mapping[str, Any], at: datetime) -> int:
+        existing = self._s.scalar(select(OutboxRow.id).where(OutboxRow.key == key))
+        if existing is not None:
+            return existing
+        text = mappers.dumps_payload(payload)
+        assert text is not None
+        row = OutboxRow(
+            kind=kind, key=key, payload=text, status=OutboxStatus.PENDING.value, attempts=0, created_at=at
+        )
+        self._s.add(row)
+        self._s.flush()
+        return row.id
+
+    def pending(self, kind: str | None = None) -> list[OutboxItem]:
+        query = select(OutboxRow).where(OutboxRow.status == OutboxStatus.PENDING.value)
+        if kind is not None:
+            query = query.where(OutboxRow.kind == kind)
+        return [_outbox_item(r) for r in self._s.scalars(query.order_by(OutboxRow.id))]
+
+    def get(self, outbox_id: int) -> OutboxItem | None:
+        row = self._s.get(OutboxRow, outbox_id)
+        return None if row is None else _outbox_item(row)
+
+    def _row(self, outbox_id: int) -> OutboxRow:
+        row = self._s.get(OutboxRow, outbox_id)
+        if row is None:
+            raise InvariantViolation(f"outbox item {outbox_id} does not exist")
+        return row
+
+    def record_attempt(self, outbox_id: int) -> int:
+        row = self._row(outbox_id)
+        row.attempts += 1
+        return row.attempts
+
+    def mark_done(self, outbox_id: int, at: datetime) -> None:
+        row = self._row(outbox_id)
+        row.status = OutboxStatus.DONE.value
+        row.done_at = at
+
+    def mark_failed(self, outbox_id: int, at: datetime) -> None:
+        row = self._row(outbox_id)
+        row.status = OutboxStatus.FAILED.value
+        row.done_at = at
+
+
+class SqlTradingState:
+    def __init__(self, session: Session, journal: SqlJournal) -> None:
+        self._s = session
+        self._journal = journal
+
+    def get(self) -> TradingStateRecord:
+        row = self._s.get(TradingStateRow, TRADING_STATE_ROW_ID)
+        if row is None:
+            return TradingStateRecord(TradingState.ACTIVE, "no state recorded", EPOCH)
+        return TradingStateRecord(TradingState(row.state), row.reason, row.since)
+
+    def set(self, state: TradingState, reason: str, at: datetime, cycle_id: int | None = None) -> None:
+        previous = self.get().state
+        row = self._s.get(TradingStateRow, TRADING_STATE_ROW_ID)
+        if row is None:
+            self._s.add(TradingStateRow(id=TRADING_STATE_ROW_ID, state=state.value, reason=reason, since=at))
+        else:
+            row.state, row.reason, row.since = state.value, reason, at
+        self._journal.append(None, cycle_id, previous.value, state.value, "trading_state", {"reason": reason}, at)
+
+
+class SqlBreakers:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def load(self) -> list[BreakerRecord]:
+        rows = self._s.scalars(select(BreakerRow).order_by(BreakerRow.group))
+        return [
+            BreakerRecord(r.group, r.state, r.consecutive_failures, r.opened_at, r.probes_ok) for r in rows
+        ]
+
+    def save(self, record: BreakerRecord) -> None:
+        row = self._s.get(BreakerRow, record.group)
+        if row is None:
+            row = BreakerRow(group=record.group)
+            self._s.add(row)
+        row.state = record.state
+        row.consecutive_failures = record.consecutive_failures
+        row.opened_at = record.opened_at
+        row.probes_ok = record.probes_ok
+

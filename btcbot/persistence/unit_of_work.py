@@ -1,0 +1,102 @@
+"""SqlUnitOfWork: one database transaction over every repository, fenced by the lease token.
+
+On SQLite the transaction starts with ``BEGIN IMMEDIATE`` (write lock up front, waiting at most
+the busy timeout), so a cycle never fails half way with SQLITE_BUSY. When a ``fencing_token`` is
+given, ``commit()`` first re-reads the lease row in the same transaction (``FOR SHARE`` on
+PostgreSQL, so a concurrent take-over waits for us) and refuses to commit, rolling back and
+raising LeaseLost, unless the token is still ours. An expired but untaken lease still fences
+correctly: only a newer acquisition changes the token.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from btcbot.domain.errors import LeaseLost
+from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.lease import LEASE_NAME
+from btcbot.persistence.sql_ledger import SqlLedger
+from btcbot.persistence.sql_repositories import (
+    SqlBreakers,
+    SqlCycles,
+    SqlFills,
+    SqlJournal,
+    SqlMeta,
+    SqlOrders,
+    SqlOutbox,
+    SqlSnapshots,
+    SqlTradingState,
+)
+from btcbot.persistence.tables import LeaseRow
+
+
+class SqlUnitOfWork:
+    """``with SqlUnitOfWork(engine, fencing_token=t) as uow: ...; uow.commit()``."""
+
+    def __init__(self, engine: Engine, fencing_token: int | None = None, lease_name: str = LEASE_NAME) -> None:
+        self._engine = engine
+        self._fencing_token = fencing_token
+        self._lease_name = lease_name
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        bind = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        session = Session(bind=bind, expire_on_commit=False, autoflush=True)
+        self._session = session
+        self.journal = SqlJournal(session)
+        self.meta = SqlMeta(session)
+        self.orders = SqlOrders(session)
+        self.fills = SqlFills(session)
+        self.ledger = SqlLedger(session)
+        self.cycles = SqlCycles(session, self.meta)
+        self.snapshots = SqlSnapshots(session)
+        self.outbox = SqlOutbox(session)
+        self.trading_state = SqlTradingState(session, self.journal)
+        self.breakers = SqlBreakers(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._require_session()
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    def _require_session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("SqlUnitOfWork used outside its with-block")
+        return self._session
+
+    def _check_fence(self, session: Session) -> None:
+        token = session.scalar(
+            select(LeaseRow.token).where(LeaseRow.name == self._lease_name).with_for_update(read=True)
+        )
+        if token != self._fencing_token:
+            raise LeaseLost(
+                f"fencing token {self._fencing_token} superseded (lease token is now {token}); commit refused"
+            )
+
+    def commit(self) -> None:
+        """Flush and commit everything; with a fencing token, only while the lease is still ours."""
+        session = self._require_session()
+        try:
+            session.flush()
+            if self._fencing_token is not None:
+                self._check_fence(session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    def rollback(self) -> None:
+        self._require_session().rollback()
