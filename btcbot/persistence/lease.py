@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update

@@ -1,0 +1,1 @@
+"""Alembic migration environment shipped inside the package (found without any CWD assumption)."""

@@ -1,0 +1,73 @@
+"""Retention: prune old journal, cycle and snapshot rows in small batches.
+
+Orders, fills and ledger entries are never pruned (they are the books). Deleting in batches of
+``batch_size`` keeps each transaction (and the SQLite write lock) short, so a running bot is never
+blocked for long. The latest snapshot is always kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select, update
+
+from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.tables import CycleRow, OrderEventRow, SnapshotRow
+
+
+def _delete_in_batches(engine: Engine, table: type[OrderEventRow | CycleRow | SnapshotRow], where: object,
+                       key: object, batch_size: int) -> int:
+    total = 0
+    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    while True:
+        with writer.begin() as conn:
+            ids = conn.execute(select(key).where(where).limit(batch_size)).scalars().all()  # type: ignore[call-overload]
+            if not ids:
+                return total
+            conn.execute(delete(table).where(key.in_(ids)))  # type: ignore[attr-defined]
+        total += len(ids)
+
+
+def prune(
+    engine: Engine,
+    older_than: datetime,
+    batch_size: int = 500,
+    inputs_older_than: datetime | None = None,
+) -> dict[str, int]:
+    """Delete journal events, cycles and snapshots older than ``older_than``.
+
+    Replay inputs of cycles older than ``inputs_older_than`` (default ``older_than``) that are
+    kept are set to NULL. Returns counts per table.
+    """
+    if older_than.tzinfo is None:
+        raise ValueError("older_than must be timezone-aware")
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    counts = {
+        "order_events": _delete_in_batches(
+            engine, OrderEventRow, OrderEventRow.at < older_than, OrderEventRow.id, batch_size
+        ),
+        "cycles": _delete_in_batches(engine, CycleRow, CycleRow.started_at < older_than, CycleRow.cycle_id, batch_size),
+    }
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(SnapshotRow.id))).scalar()
+    keep = newest if newest is not None else 0
+    counts["snapshots"] = _delete_in_batches(
+        engine, SnapshotRow, (SnapshotRow.at < older_than) & (SnapshotRow.id != keep), SnapshotRow.id, batch_size
+    )
+    cutoff = inputs_older_than if inputs_older_than is not None else older_than
+    nulled = 0
+    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    while True:
+        with writer.begin() as conn:
+            ids = conn.execute(
+                select(CycleRow.cycle_id)
+                .where(CycleRow.started_at < cutoff, CycleRow.decision_inputs.is_not(None))
+                .limit(batch_size)
+            ).scalars().all()
+            if not ids:
+                break
+            conn.execute(update(CycleRow).where(CycleRow.cycle_id.in_(ids)).values(decision_inputs=None))
+        nulled += len(ids)
+    counts["cycle_inputs_nulled"] = nulled
+    return counts
