@@ -1,0 +1,208 @@
+"""The one seam where requests meet the network.
+
+Per attempt: breaker check -> rate-limit slot -> stamp + signature (private routes) -> HTTP ->
+classify (``errors``) -> parse (``wire``) -> breaker/limiter/time-sync bookkeeping -> observer.
+Idempotent reads are retried by the RetryPolicy; writes never are, and anything unreadable after
+a write is sent becomes AmbiguousOutcome.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import requests
+from loguru import logger
+
+from btcbot.adapters.btcturk import endpoints as ep
+from btcbot.adapters.btcturk.errors import classify_response, classify_transport_error
+from btcbot.adapters.btcturk.rate_limit import RateLimiter
+from btcbot.adapters.btcturk.retry import RetryPolicy
+from btcbot.adapters.btcturk.signing import auth_headers
+from btcbot.adapters.btcturk.time_sync import TimeSync
+from btcbot.adapters.btcturk.wire import parse_server_time
+from btcbot.config.secrets import Credentials
+from btcbot.contracts.clock import Clock
+from btcbot.domain.breaker import BreakerBoard
+from btcbot.domain.errors import (
+    AmbiguousOutcome,
+    AuthError,
+    CircuitOpen,
+    ExchangeError,
+    MaintenanceError,
+    MalformedPayload,
+    RateLimited,
+    TransientError,
+)
+
+T = TypeVar("T")
+
+
+class Observer(Protocol):
+    """Called once per attempt: (endpoint_group, endpoint, status, attempt, latency_ms).
+
+    ``status`` is "ok" or the error class name (e.g. "TransientError", "CircuitOpen").
+    """
+
+    def __call__(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None: ...
+
+
+class Transport:
+    """HTTP + resilience for one client. Holds no secrets in its repr."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        graph_url: str,
+        credentials: Credentials | None,
+        clock: Clock,
+        retry: RetryPolicy,
+        breakers: BreakerBoard,
+        limiter: RateLimiter,
+        rng: random.Random,
+        session: requests.Session,
+        timeout_s: float,
+        observer: Observer | None = None,
+        time_sync: TimeSync | None = None,
+    ) -> None:
+        self._hosts = {"rest": base_url.rstrip("/"), "graph": graph_url.rstrip("/")}
+        self._credentials = credentials
+        self._clock = clock
+        self.retry = retry
+        self.breakers = breakers
+        self.limiter = limiter
+        self._rng = rng
+        self._session = session
+        self._timeout_s = timeout_s
+        self._observer = observer
+        self.time_sync = time_sync or TimeSync(clock)
+        self.counts: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self._hosts['rest']!r}, authenticated={self._credentials is not None})"
+
+    # ------------------------------------------------------------------ public
+
+    def call(
+        self,
+        endpoint: ep.Endpoint,
+        parse: Callable[[Any], T],
+        *,
+        path_args: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, str] | None = None,
+    ) -> T:
+        """Send (with retries for reads) and return ``parse(decoded document)``."""
+        if endpoint.private and self._credentials is None:
+            raise AuthError("no credentials", endpoint=endpoint.name)
+        if endpoint.private and self.time_sync.needs_sync():
+            self.sync_time()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(endpoint, parse, attempt, path_args, params, body)
+            except ExchangeError as err:
+                if isinstance(err, CircuitOpen):
+                    raise
+                delay = self.retry.next_delay(endpoint.method, err, attempt, self._rng)
+                if delay is None:
+                    raise
+                if delay > 0:
+                    self._clock.sleep(delay)
+
+    def sync_time(self) -> None:
+        """Measure the server-clock offset (GET /api/v2/server/time)."""
+        sent = self.time_sync.now_ms()
+        server = self.call(ep.SERVER_TIME, lambda doc: parse_server_time(ep.SERVER_TIME.name, doc))
+        received = self.time_sync.now_ms()
+        self.time_sync.record(int(server.timestamp() * 1000), sent, received)
+
+    # ------------------------------------------------------------------ one attempt
+
+    def _attempt(
+        self,
+        endpoint: ep.Endpoint,
+        parse: Callable[[Any], T],
+        attempt: int,
+        path_args: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, str] | None,
+    ) -> T:
+        group = endpoint.group
+        try:
+            self.breakers.check(group, self._clock.now())
+        except CircuitOpen:
+            self._observe(endpoint, "CircuitOpen", attempt, 0.0)
+            raise
+        try:
+            self.limiter.acquire(endpoint.limit_key)
+        except RateLimited:
+            self._observe(endpoint, "RateLimited", attempt, 0.0)
+            raise
+        url = self._hosts[endpoint.host] + endpoint.path.format(**(path_args or {}))
+        headers = self._headers(endpoint)
+        data = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
+        started = self._clock.monotonic()
+        error: ExchangeError | None = None
+        result: T | None = None
+        try:
+            self.counts[endpoint.name] += 1
+            response = self._session.request(
+                endpoint.method, url, params=params, data=data, headers=headers, timeout=self._timeout_s
+            )
+            doc = classify_response(
+                endpoint.name, response.status_code, response.content, response.headers, write=endpoint.write
+            )
+            result = parse(doc)
+        except requests.RequestException as exc:
+            error = classify_transport_error(endpoint.name, exc, write=endpoint.write)
+        except MalformedPayload as exc:
+            # A write whose answer we cannot read may have happened: never call it a failure.
+            error = AmbiguousOutcome(f"unreadable answer: {exc}", endpoint=endpoint.name) if endpoint.write else exc
+        except ExchangeError as exc:
+            error = exc
+        latency_ms = (self._clock.monotonic() - started) * 1000.0
+        self._bookkeep(endpoint, error)
+        self._observe(endpoint, "ok" if error is None else type(error).__name__, attempt, latency_ms)
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
+
+    def _headers(self, endpoint: ep.Endpoint) -> dict[str, str]:
+        if not endpoint.private:
+            return {"Accept": "application/json"}
+        assert self._credentials is not None
+        stamp = self.time_sync.next_stamp()
+        headers = auth_headers(self._credentials.api_key, self._credentials.api_secret.get_secret_value(), stamp)
+        headers["Accept"] = "application/json"
+        return headers
+
+    def _bookkeep(self, endpoint: ep.Endpoint, error: ExchangeError | None) -> None:
+        """Breaker: venue-health failures count, business answers are successes."""
+        now = self._clock.now()
+        group = endpoint.group
+        if error is None:
+            self.breakers.success(group, now)
+        elif isinstance(error, MaintenanceError):
+            self.breakers.failure(group, now, immediate=True)
+        elif isinstance(error, RateLimited):
+            self.limiter.block(endpoint.limit_key, error.retry_after_s)
+        elif isinstance(error, TransientError | MalformedPayload | AmbiguousOutcome):
+            self.breakers.failure(group, now)
+        elif isinstance(error, AuthError):
+            self.time_sync.invalidate()  # a stale offset is a common 401 cause; re-measure next time
+        else:
+            self.breakers.success(group, now)  # ExchangeRejected / OrderNotFound: the venue answered
+
+    def _observe(self, endpoint: ep.Endpoint, status: str, attempt: int, latency_ms: float) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(endpoint.group.value, endpoint.name, status, attempt, latency_ms)
+        except Exception:  # an observer bug must never change a trading outcome
+            logger.exception("exchange observer failed for {}", endpoint.name)
