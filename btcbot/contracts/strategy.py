@@ -1,0 +1,104 @@
+"""The Strategy port: closed candles + tickers + a read-only portfolio in, order intents out.
+
+A strategy is pure: no I/O, no clock, no randomness, no state that outlives a ``decide`` call
+unless it is derived from the inputs. The live cycle, paper trading and the backtester call the
+same ``decide`` with the same kind of :class:`MarketSnapshot`, which is what makes a backtest
+meaningful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from btcbot.domain.intents import OrderIntent
+from btcbot.domain.market import Candle, Ticker
+from btcbot.domain.portfolio import FrozenMap, PortfolioView
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """What a strategy may see at ``now``.
+
+    ``candles[symbol]`` holds CLOSED candles only (``close_time <= now``), oldest first, all of
+    length ``interval_s``; the bar still forming is never included, so a decision never depends
+    on a price that can still change. ``tickers`` are the latest tickers (may be missing for a
+    symbol). Construction validates this; use :meth:`build` to filter and sort raw candles.
+    """
+
+    now: datetime
+    interval_s: int
+    tickers: Mapping[str, Ticker]
+    candles: Mapping[str, tuple[Candle, ...]]
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        object.__setattr__(self, "tickers", FrozenMap(self.tickers))
+        object.__setattr__(self, "candles", FrozenMap({s: tuple(c) for s, c in self.candles.items()}))
+        for symbol, bars in self.candles.items():
+            for previous, bar in zip(bars, bars[1:], strict=False):
+                if bar.open_time <= previous.open_time:
+                    raise ValueError(f"candles for {symbol} are not strictly oldest first")
+            for bar in bars:
+                if bar.interval_s != self.interval_s:
+                    raise ValueError(
+                        f"candle of {symbol} has interval {bar.interval_s}, expected {self.interval_s}"
+                    )
+                if not bar.is_closed(self.now):
+                    raise ValueError(
+                        f"candle of {symbol} opened {bar.open_time.isoformat()} is not closed yet"
+                    )
+
+    @classmethod
+    def build(
+        cls,
+        now: datetime,
+        interval_s: int,
+        tickers: Mapping[str, Ticker],
+        candles: Mapping[str, Sequence[Candle]],
+    ) -> MarketSnapshot:
+        """Keep only closed candles of ``interval_s``, sorted oldest first, one per open time."""
+        cleaned: dict[str, tuple[Candle, ...]] = {}
+        for symbol, bars in candles.items():
+            by_open = {b.open_time: b for b in bars if b.interval_s == interval_s and b.is_closed(now)}
+            cleaned[symbol] = tuple(by_open[t] for t in sorted(by_open))
+        return cls(now=now, interval_s=interval_s, tickers=tickers, candles=cleaned)
+
+    def closes(self, symbol: str) -> tuple[Decimal, ...]:
+        """Close prices of ``symbol``'s closed candles, oldest first (empty if none)."""
+        return tuple(c.close for c in self.candles.get(symbol, ()))
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The ticker's last trade price when positive, else the last closed candle's close."""
+        ticker = self.tickers.get(symbol)
+        if ticker is not None and ticker.last > 0:
+            return ticker.last
+        bars = self.candles.get(symbol, ())
+        return bars[-1].close if bars else None
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """A trading strategy. Implementations must be deterministic: same inputs, same intents.
+
+    ``strategy_id`` is the short id put into every client order id (and on every intent).
+    ``decide`` returns intents only for ``tradable_symbols``; an empty list means "hold".
+    ``required_history`` is how many closed bars per symbol ``decide`` needs to form an opinion;
+    the cycle and the backtester fetch/replay at least that many.
+    """
+
+    @property
+    def strategy_id(self) -> str: ...
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        portfolio: PortfolioView,
+        tradable_symbols: Sequence[str],
+    ) -> list[OrderIntent]: ...
+
+    def required_history(self) -> int: ...
