@@ -76,8 +76,9 @@ def fills_complete(order: ManagedOrder) -> bool:
     return order.filled_quantity >= order.quantity
 
 
-def _check_identity(order: ManagedOrder, *, exchange_order_id: int, client_order_id: str | None,
-                    symbol: str, side: object) -> None:
+def _check_identity(
+    order: ManagedOrder, *, exchange_order_id: int, client_order_id: str | None, symbol: str, side: object
+) -> None:
     if order.exchange_order_id is not None and order.exchange_order_id != exchange_order_id:
         raise _illegal(order, f"exchange order id {exchange_order_id} != known {order.exchange_order_id}")
     if client_order_id is not None and client_order_id != order.client_order_id:
@@ -99,12 +100,19 @@ def on_ack(order: ManagedOrder, ack: SubmitAck, at: datetime) -> Applied:
     If the order already progressed (a fill or exchange row was applied first), only the id is
     recorded; a REJECTED/NOT_PLACED/PLANNED order cannot be acknowledged.
     """
-    _check_identity(order, exchange_order_id=ack.exchange_order_id, client_order_id=ack.client_order_id,
-                    symbol=ack.symbol, side=ack.side)
+    _check_identity(
+        order,
+        exchange_order_id=ack.exchange_order_id,
+        client_order_id=ack.client_order_id,
+        symbol=ack.symbol,
+        side=ack.side,
+    )
     if order.state in (S.SUBMITTING, S.UNKNOWN):
         return order.transition(S.OPEN, at, exchange_order_id=ack.exchange_order_id), OrderEvent.ACKNOWLEDGED
     if order.state in (S.OPEN, S.PARTIALLY_FILLED, S.CANCEL_REQUESTED, S.FILLED, S.CANCELED):
-        return order.transition(order.state, at, exchange_order_id=ack.exchange_order_id), OrderEvent.ACKNOWLEDGED
+        return order.transition(
+            order.state, at, exchange_order_id=ack.exchange_order_id
+        ), OrderEvent.ACKNOWLEDGED
     raise _illegal(order, "acknowledgement for an order that cannot exist on the exchange")
 
 
@@ -151,17 +159,29 @@ def on_exchange_order(order: ManagedOrder, xo: ExchangeOrder, at: datetime) -> A
     Untouched/Partial/Closed/Canceled -> OPEN/PARTIALLY_FILLED/FILLED/CANCELED with the rules of
     the module docstring. Quantities are untouched. Records the exchange order id if missing.
     """
-    _check_identity(order, exchange_order_id=xo.exchange_order_id, client_order_id=xo.client_order_id,
-                    symbol=xo.symbol, side=xo.side)
+    _check_identity(
+        order,
+        exchange_order_id=xo.exchange_order_id,
+        client_order_id=xo.client_order_id,
+        symbol=xo.symbol,
+        side=xo.side,
+    )
     if order.state in (S.PLANNED, S.REJECTED, S.NOT_PLACED):
-        raise _illegal(order, f"exchange reports order {xo.exchange_order_id} ({xo.status}) that we "
-                              "believed never reached the exchange")
+        raise _illegal(
+            order,
+            f"exchange reports order {xo.exchange_order_id} ({xo.status}) that we "
+            "believed never reached the exchange",
+        )
     if order.state in (S.FILLED, S.CANCELED):
         if xo.status.is_open:
             return order, OrderEvent.STALE_EXCHANGE_ROW
         expected = VenueOrderStatus.CLOSED if order.state is S.FILLED else VenueOrderStatus.CANCELED
-        if xo.status is not expected and not (order.state is S.CANCELED and xo.status is VenueOrderStatus.CLOSED
-                                              and xo.left_amount is not None and xo.left_amount > 0):
+        if xo.status is not expected and not (
+            order.state is S.CANCELED
+            and xo.status is VenueOrderStatus.CLOSED
+            and xo.left_amount is not None
+            and xo.left_amount > 0
+        ):
             raise _illegal(order, f"exchange says {xo.status} for a locally {order.state} order")
         return order, OrderEvent.STALE_EXCHANGE_ROW
     target = _target_for(order, xo)
@@ -181,8 +201,13 @@ def on_fill(order: ManagedOrder, fill: Fill, at: datetime) -> Applied:
     base-sized order); CANCEL_REQUESTED stays (or FILLED when complete); FILLED/CANCELED keep
     their state and still count the quantities (late fill).
     """
-    _check_identity(order, exchange_order_id=fill.order_id, client_order_id=fill.client_order_id,
-                    symbol=fill.symbol, side=fill.side)
+    _check_identity(
+        order,
+        exchange_order_id=fill.order_id,
+        client_order_id=fill.client_order_id,
+        symbol=fill.symbol,
+        side=fill.side,
+    )
     if order.state not in _MAY_EXIST and order.state not in (S.FILLED, S.CANCELED):
         raise _illegal(order, f"fill {fill.trade_id} for an order that never reached the exchange")
     if fill.quantity <= 0 or fill.price <= 0 or fill.fee < 0 or fill.tax < 0:

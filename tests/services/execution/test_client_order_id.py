@@ -93,7 +93,9 @@ def test_truncated_strategy_tags_still_differ_by_hash() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    strategy_id=st.text(min_size=1, max_size=200).filter(lambda s: any(c.isascii() and c.isalnum() for c in s)),
+    strategy_id=st.text(min_size=1, max_size=200).filter(
+        lambda s: any(c.isascii() and c.isalnum() for c in s)
+    ),
     cycle_id=st.integers(min_value=0, max_value=MAX_CYCLE_ID),
     symbol=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=80).filter(
         lambda s: s.strip("_") != ""
@@ -101,7 +103,9 @@ def test_truncated_strategy_tags_still_differ_by_hash() -> None:
     side=st.sampled_from(list(Side)),
     ihash=st.text(min_size=1, max_size=100),
 )
-def test_bounded_charset_and_round_trip(strategy_id: str, cycle_id: int, symbol: str, side: Side, ihash: str) -> None:
+def test_bounded_charset_and_round_trip(
+    strategy_id: str, cycle_id: int, symbol: str, side: Side, ihash: str
+) -> None:
     cid = make_client_order_id(strategy_id, cycle_id, symbol, side, ihash)
     assert len(cid) <= 50
     assert ALLOWED.fullmatch(cid)
@@ -160,7 +164,12 @@ def test_parse_own_id() -> None:
     cid = client_order_id_for(_intent(side=Side.SELL), 42)
     parts = parse_client_order_id(cid)
     assert parts is not None
-    assert (parts.strategy_tag, parts.cycle_id, parts.symbol_tag, parts.side) == ("s1", 42, "BTCTRY", Side.SELL)
+    assert (parts.strategy_tag, parts.cycle_id, parts.symbol_tag, parts.side) == (
+        "s1",
+        42,
+        "BTCTRY",
+        Side.SELL,
+    )
     assert cid.endswith(parts.digest)
 
 

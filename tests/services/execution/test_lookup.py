@@ -98,7 +98,9 @@ def test_may_resend_never_for_resolved_orders(state: OrderState) -> None:
 
 
 def test_merge_keeps_one_row_per_exchange_id() -> None:
-    merged = merge_exchange_rows([xorder(V.PARTIAL, exchange_order_id=1)], [xorder(V.UNTOUCHED, exchange_order_id=1)])
+    merged = merge_exchange_rows(
+        [xorder(V.PARTIAL, exchange_order_id=1)], [xorder(V.UNTOUCHED, exchange_order_id=1)]
+    )
     assert list(merged) == [1]
     assert merged[1].status is V.PARTIAL
     assert merged[1].client_order_id == CID

@@ -148,7 +148,11 @@ EXCHANGE_TABLE: list[tuple[OrderState, Decimal, VenueOrderStatus, Decimal | None
 
 @pytest.mark.parametrize(("state", "filled", "status", "left", "expected"), EXCHANGE_TABLE)
 def test_exchange_order_table(
-    state: OrderState, filled: Decimal, status: VenueOrderStatus, left: Decimal | None, expected: OrderState | None
+    state: OrderState,
+    filled: Decimal,
+    status: VenueOrderStatus,
+    left: Decimal | None,
+    expected: OrderState | None,
 ) -> None:
     before = order(state, filled_quantity=filled, filled_quote=filled * 100)
     row = xorder(status, left=left)
@@ -189,7 +193,9 @@ def test_exchange_row_of_another_order_is_refused(row: object, match: str) -> No
 
 
 def test_exchange_row_without_client_id_matches_by_exchange_id() -> None:
-    new, _ = on_exchange_order(order(S.OPEN, exchange_order_id=5001), xorder(V.PARTIAL, client_order_id=None), at(5))
+    new, _ = on_exchange_order(
+        order(S.OPEN, exchange_order_id=5001), xorder(V.PARTIAL, client_order_id=None), at(5)
+    )
     assert new.state is S.PARTIALLY_FILLED
 
 

@@ -78,7 +78,9 @@ def test_random_sequences_keep_invariants(seq: list[Event], market_buy: bool) ->
             continue  # refused: the order is unchanged, which is the point
         # only table-legal moves (or staying put)
         # (SUBMITTING -> NOT_PLACED is the documented two-step path through UNKNOWN)
-        via_unknown = can_transition(before.state, OrderState.UNKNOWN) and can_transition(OrderState.UNKNOWN, o.state)
+        via_unknown = can_transition(before.state, OrderState.UNKNOWN) and can_transition(
+            OrderState.UNKNOWN, o.state
+        )
         assert can_transition(before.state, o.state) or (event[0] == "not_found" and via_unknown), (
             before.state,
             o.state,

@@ -1,0 +1,261 @@
+"""Reconciliation as a pure function: local orders, exchange truth, fills, balances -> report.
+
+The cycle fetches (open orders, recent all-orders of our pairs, recent fills of our orders,
+balances, prices), loads the local non-terminal orders (plus any terminal ones it has at hand)
+and the trade ids among the fetched fills that are already recorded, calls ``reconcile`` and
+executes the corrections in the report's order (see ``corrections``).
+
+Rules:
+- Ours vs foreign: an exchange order or fill is ours when its exchange id belongs to a local
+  order or its client id parses as ours (``client_order_id``). Foreign ones are never touched,
+  only counted.
+- Fills: every fill of ours whose trade id is not in ``known_trade_ids`` (and not seen earlier in
+  the same input) becomes one ApplyFill. A fill carrying our client id but belonging to an
+  exchange order other than the one we track (a duplicate) is an OrderConflict, not a fill of
+  our order.
+- Orders: local fills are simulated first, then the exchange row is applied
+  (``on_exchange_order``); a resulting change is an UpdateOrderState. Unresolved orders go
+  through ``lookup.resolve_unknown``. An open local order missing from the open orders and without
+  a final row in the recent orders becomes CloseVanishedOrder once ``grace_s`` has passed since
+  its last update (lists are eventually consistent). Anything the transition rules refuse is an
+  OrderConflict.
+- Unknown orders of ours (prefix parses, no local row, client id not in
+  ``known_client_order_ids``) are adopted, one per client id (duplicates are flagged).
+- Balances: ``balance_check`` with the pending fills applied to the ledger side.
+
+Preconditions: ``exchange_open`` is complete for every symbol that has a local order;
+``exchange_recent`` covers those symbols since before the oldest unresolved order was created.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from btcbot.domain.enums import OrderState
+from btcbot.domain.errors import IllegalTransition
+from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.market import Balance
+from btcbot.domain.orders import ManagedOrder
+from btcbot.services.execution.balance_check import compare_balances, expected_balances
+from btcbot.services.execution.client_order_id import is_own_client_order_id
+from btcbot.services.execution.corrections import (
+    AdoptUnknownOrder,
+    ApplyFill,
+    CloseVanishedOrder,
+    Correction,
+    DuplicateClientOrderId,
+    MarkNotPlaced,
+    OrderConflict,
+    PendingLookup,
+    ReconcileReport,
+    UpdateOrderState,
+    sort_key,
+)
+from btcbot.services.execution.lookup import (
+    Found,
+    NotPlaced,
+    matching_rows,
+    merge_exchange_rows,
+    resolve_unknown,
+)
+from btcbot.services.execution.order_events import grace_elapsed, on_exchange_order, on_fill
+
+S = OrderState
+_UNRESOLVED = frozenset({S.PLANNED, S.SUBMITTING, S.UNKNOWN})
+_LIVE = frozenset({S.OPEN, S.PARTIALLY_FILLED, S.CANCEL_REQUESTED})
+
+
+class _Builder:
+    """Accumulates corrections; one instance per ``reconcile`` call (never shared)."""
+
+    def __init__(self) -> None:
+        self.corrections: list[Correction] = []
+        self.pending_fills: list[Fill] = []
+
+    def add(self, correction: Correction) -> None:
+        self.corrections.append(correction)
+        if isinstance(correction, ApplyFill):
+            self.pending_fills.append(correction.fill)
+
+
+def _duplicates(
+    order: ManagedOrder, rows: Sequence[ExchangeOrder], chosen: int
+) -> DuplicateClientOrderId | None:
+    others = [row for row in matching_rows(order, rows) if row.exchange_order_id != chosen]
+    if not others:
+        return None
+    return DuplicateClientOrderId(
+        client_order_id=order.client_order_id,
+        chosen=chosen,
+        others=tuple(row.exchange_order_id for row in others),
+        open_others=tuple(row.exchange_order_id for row in others if row.status.is_open),
+    )
+
+
+def _state_update(sim: ManagedOrder, row: ExchangeOrder, now: datetime, out: _Builder) -> None:
+    try:
+        updated, _ = on_exchange_order(sim, row, now)
+    except IllegalTransition as exc:
+        out.add(OrderConflict(sim.client_order_id, str(exc)))
+        return
+    if updated.state is not sim.state or updated.exchange_order_id != sim.exchange_order_id:
+        out.add(UpdateOrderState(sim.client_order_id, updated.state, row))
+
+
+def _reconcile_order(
+    sim: ManagedOrder,
+    rows: Mapping[int, ExchangeOrder],
+    open_ids: frozenset[int],
+    now: datetime,
+    grace_s: float,
+    out: _Builder,
+) -> None:
+    all_rows = list(rows.values())
+    if sim.state in _UNRESOLVED:
+        resolution = resolve_unknown(sim, [], all_rows, now, grace_s)
+        if isinstance(resolution, Found):
+            _state_update(sim, resolution.exchange_order, now, out)
+            dup = _duplicates(sim, all_rows, resolution.exchange_order.exchange_order_id)
+            if dup is not None:
+                out.add(dup)
+        elif isinstance(resolution, NotPlaced):
+            out.add(MarkNotPlaced(sim.client_order_id))
+        else:
+            out.add(PendingLookup(sim.client_order_id, resolution.reason))
+        return
+    xid = sim.exchange_order_id
+    if sim.state in (S.REJECTED, S.NOT_PLACED):
+        # We concluded this order never reached the venue; if it shows up, that was wrong.
+        for found in matching_rows(sim, all_rows):
+            out.add(
+                OrderConflict(
+                    sim.client_order_id,
+                    f"exchange has order {found.exchange_order_id} ({found.status}) for a {sim.state} order",
+                )
+            )
+        return
+    if xid is None:
+        if sim.state in _LIVE:
+            out.add(OrderConflict(sim.client_order_id, f"{sim.state} order without an exchange order id"))
+        return
+    dup = _duplicates(sim, all_rows, xid)
+    if dup is not None:
+        out.add(dup)
+    row = rows.get(xid)
+    final_row = row is not None and not row.status.is_open
+    if sim.state in _LIVE and xid not in open_ids and not final_row:
+        if grace_elapsed(sim, now, grace_s):
+            out.add(CloseVanishedOrder(sim.client_order_id, xid))
+        return
+    if row is not None:
+        _state_update(sim, row, now, out)
+
+
+def reconcile(
+    local_orders: Sequence[ManagedOrder],
+    exchange_open: Sequence[ExchangeOrder],
+    exchange_recent: Sequence[ExchangeOrder],
+    fills: Sequence[Fill],
+    known_trade_ids: frozenset[int],
+    ledger_balances: Mapping[str, Decimal],
+    exchange_balances: Mapping[str, Balance | Decimal],
+    prices: Mapping[str, Decimal],
+    dust_tolerance_quote: Decimal,
+    now: datetime,
+    grace_s: float,
+    *,
+    known_client_order_ids: frozenset[str] = frozenset(),
+) -> ReconcileReport:
+    """Compare local state with exchange truth; return the corrections (see module docstring).
+
+    ``known_client_order_ids``: client ids the database has rows for beyond ``local_orders``
+    (terminal orders not loaded); such orders are never adopted again, and their late fills
+    are applied to them.
+    """
+    out = _Builder()
+    rows = merge_exchange_rows(exchange_open, exchange_recent)
+    open_ids = frozenset(row.exchange_order_id for row in exchange_open)
+    local = {o.client_order_id: o for o in sorted(local_orders, key=lambda o: o.client_order_id)}
+    by_xid = {o.exchange_order_id: o for o in local.values() if o.exchange_order_id is not None}
+    known_cids = frozenset(local) | known_client_order_ids
+    foreign_orders = sum(
+        1
+        for row in rows.values()
+        if row.exchange_order_id not in by_xid and not is_own_client_order_id(row.client_order_id)
+    )
+
+    # Adopt unknown orders of ours: one per client id, lowest exchange id; the rest are duplicates.
+    unknown_rows: dict[str, list[ExchangeOrder]] = defaultdict(list)
+    for xid in sorted(rows):
+        row = rows[xid]
+        cid = row.client_order_id
+        if xid in by_xid or cid is None or cid in known_cids or not is_own_client_order_id(cid):
+            continue
+        unknown_rows[cid].append(row)
+    adopted: dict[str, int] = {}
+    for cid, found in sorted(unknown_rows.items()):
+        first = found[0]
+        adopted[cid] = first.exchange_order_id
+        out.add(AdoptUnknownOrder(cid, first.exchange_order_id, first.symbol, first.side, first))
+        if len(found) > 1:
+            others = found[1:]
+            out.add(
+                DuplicateClientOrderId(
+                    cid,
+                    first.exchange_order_id,
+                    tuple(r.exchange_order_id for r in others),
+                    tuple(r.exchange_order_id for r in others if r.status.is_open),
+                )
+            )
+
+    # Fills: each unknown trade of ours once, in time order; simulate them on the local orders.
+    sims = dict(local)
+    broken: set[str] = set()
+    foreign_fills = 0
+    seen: set[int] = set(known_trade_ids)
+    for fill in sorted(fills, key=lambda f: (f.timestamp, f.trade_id)):
+        if fill.trade_id in seen:
+            continue
+        seen.add(fill.trade_id)
+        owner = by_xid.get(fill.order_id)
+        cid = owner.client_order_id if owner is not None else fill.client_order_id
+        if owner is None and (cid is None or (cid not in known_cids and not is_own_client_order_id(cid))):
+            foreign_fills += 1
+            continue
+        assert cid is not None
+        if cid in sims:
+            if cid in broken:
+                continue
+            try:
+                sims[cid], _ = on_fill(sims[cid], fill, now)
+            except IllegalTransition as exc:
+                broken.add(cid)
+                out.add(OrderConflict(cid, f"trade {fill.trade_id} of exchange order {fill.order_id}: {exc}"))
+                continue
+        elif cid not in known_cids:
+            if cid not in adopted:
+                adopted[cid] = fill.order_id
+                out.add(AdoptUnknownOrder(cid, fill.order_id, fill.symbol, fill.side, None))
+            elif adopted[cid] != fill.order_id:
+                out.add(
+                    OrderConflict(cid, f"trade {fill.trade_id} of duplicate exchange order {fill.order_id}")
+                )
+                continue
+        out.add(ApplyFill(cid, fill))
+
+    for cid, sim in sims.items():
+        if cid not in broken:
+            _reconcile_order(sim, rows, open_ids, now, grace_s, out)
+
+    ledger = expected_balances(ledger_balances, out.pending_fills)
+    for entry in compare_balances(ledger, exchange_balances, prices, dust_tolerance_quote):
+        out.add(entry)
+
+    return ReconcileReport(
+        corrections=tuple(sorted(out.corrections, key=sort_key)),
+        foreign_orders_ignored=foreign_orders,
+        foreign_fills_ignored=foreign_fills,
+    )
