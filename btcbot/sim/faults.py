@@ -1,0 +1,122 @@
+"""Fault injection for the simulator's HTTP facade, per route, seeded.
+
+A fault is a ``FaultSpec`` attached to a route pattern. Patterns are matched case-insensitively
+with ``fnmatch`` against ``"<METHOD> <route template>"`` (e.g. ``"POST /api/v1/order"``,
+``"GET /api/v1/order/{id}"``, ``"GET /api/v2/*"``) and also against the bare template
+(``"/api/v1/order"`` = any method) or ``"*"`` (every non-admin route).
+
+Kinds:
+- ``latency``: sleep ``seconds`` (real time) before handling.
+- ``timeout``: handle the request if ``process`` (default true), then hang ``seconds`` (real time,
+  bounded by ``MAX_HANG_S``) and close the connection without a response.
+- ``error``: answer ``status`` (500/502/503/504) without handling.
+- ``rate_limit``: answer 429 with ``Retry-After: seconds`` without handling.
+- ``maintenance``: answer ``message`` (``SYSTEM_UNDER_MAINTENANCE`` -> 503, ``ORDER_INSERT_BLOCKED`` /
+  ``ORDER_CANCEL_BLOCKED`` -> 400) without handling.
+- ``ghost``: handle the request (the order IS placed), then close the connection with no response.
+- ``visibility_delay``: a new order stays out of openOrders/allOrders for ``seconds`` market seconds.
+- ``stale_ticker``: ticker/orderbook timestamps lag market time by ``seconds``.
+
+Each fault fires with ``probability`` (drawn from ``random.Random(seed)``) and, if ``count`` is set,
+only for the next ``count`` matching calls (then it is removed).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+KINDS = frozenset(
+    {"latency", "timeout", "error", "rate_limit", "maintenance", "ghost", "visibility_delay", "stale_ticker"}
+)
+MAINTENANCE_MESSAGES = frozenset({"SYSTEM_UNDER_MAINTENANCE", "ORDER_INSERT_BLOCKED", "ORDER_CANCEL_BLOCKED"})
+#: Upper bound of any real-time sleep a fault may cause (keeps tests and shutdown bounded).
+MAX_HANG_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """One fault; see the module docstring for the meaning of each field per kind."""
+
+    kind: str
+    probability: float = 1.0
+    count: int | None = None
+    seconds: float = 0.0
+    status: int = 503
+    message: str = "SYSTEM_UNDER_MAINTENANCE"
+    process: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; known: {sorted(KINDS)}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be within [0, 1]")
+        if self.count is not None and self.count < 1:
+            raise ValueError("count must be >= 1 when given")
+        if not 0.0 <= self.seconds <= 86_400:
+            raise ValueError("seconds must be within [0, 86400]")
+        if self.kind == "error" and self.status not in (500, 502, 503, 504):
+            raise ValueError("error status must be one of 500, 502, 503, 504")
+        if self.kind == "maintenance" and self.message not in MAINTENANCE_MESSAGES:
+            raise ValueError(f"maintenance message must be one of {sorted(MAINTENANCE_MESSAGES)}")
+        if self.kind in ("latency", "timeout") and self.seconds > MAX_HANG_S:
+            raise ValueError(f"{self.kind} seconds must be <= {MAX_HANG_S}")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> FaultSpec:
+        """Build from JSON-ish data (admin route); unknown keys are an error."""
+        allowed = {"kind", "probability", "count", "seconds", "status", "message", "process"}
+        extra = set(data) - allowed
+        if extra:
+            raise ValueError(f"unknown fault fields: {sorted(extra)}")
+        return cls(**dict(data))
+
+
+@dataclass(slots=True)
+class _Entry:
+    route: str
+    spec: FaultSpec
+    remaining: int | None
+
+
+class FaultRegistry:
+    """Thread-safe set of active faults with a seeded RNG for probabilities."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(f"{seed}:faults")
+        self._entries: list[_Entry] = []
+        self._lock = threading.Lock()
+
+    def add(self, route: str, spec: FaultSpec) -> None:
+        with self._lock:
+            self._entries.append(_Entry(route.strip().lower(), spec, spec.count))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"route": e.route, "remaining": e.remaining, **asdict(e.spec)} for e in self._entries]
+
+    def fire(self, method: str, template: str) -> list[FaultSpec]:
+        """Faults that fire for this call (consuming ``count``); in registration order."""
+        key = f"{method.upper()} {template}".lower()
+        bare = template.lower()
+        fired: list[FaultSpec] = []
+        with self._lock:
+            for entry in list(self._entries):
+                if not (fnmatch.fnmatchcase(key, entry.route) or fnmatch.fnmatchcase(bare, entry.route)):
+                    continue
+                if entry.spec.probability < 1.0 and self._rng.random() >= entry.spec.probability:
+                    continue
+                fired.append(replace(entry.spec))
+                if entry.remaining is not None:
+                    entry.remaining -= 1
+                    if entry.remaining <= 0:
+                        self._entries.remove(entry)
+        return fired

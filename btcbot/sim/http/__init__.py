@@ -1,0 +1,1 @@
+"""BTC Turk-compatible HTTP facade over the simulator engine."""

@@ -1,0 +1,121 @@
+"""The simulator's HTTP server: stdlib ``ThreadingHTTPServer`` around ``SimApp``.
+
+Not in the bot's trading path, so a thread per connection is fine. ``drop`` responses (ghost
+orders, timeouts) close the socket without writing a byte, like a proxy dying mid-request.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from btcbot.sim.config import SimConfig
+from btcbot.sim.faults import MAX_HANG_S
+from btcbot.sim.http.app import SimApp
+from btcbot.sim.http.request import Request, Response
+
+MAX_BODY = 1_000_000
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SimHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "btcbot-sim"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence stderr access logs (the app keeps its own request log)."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
+        parts = urlsplit(self.path)
+        query: dict[str, list[str]] = {}
+        for key, values in parse_qs(parts.query, keep_blank_values=True).items():
+            query.setdefault(key.lower(), []).extend(values)
+        req = Request(
+            method=self.command.upper(),
+            path=parts.path,
+            query=query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            client_ip=self.client_address[0],
+        )
+        resp = self.server.app.handle(req)
+        if resp.drop:
+            self._drop(resp.hang_s)
+            return
+        self._write(resp)
+
+    def _drop(self, hang_s: float) -> None:
+        if hang_s > 0:
+            self.server.app.stop_event.wait(min(hang_s, MAX_HANG_S))
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _write(self, resp: Response) -> None:
+        payload = resp.raw if resp.raw is not None else json.dumps(resp.body, separators=(",", ":")).encode()
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in resp.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = _serve
+    do_POST = _serve
+    do_DELETE = _serve
+    do_PUT = _serve
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer carrying the SimApp."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, app: SimApp, host: str, port: int) -> None:
+        self.app = app
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class SimServer:
+    """Start/stop a simulator in a background thread (``running_simulator`` wraps this)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.app = SimApp(config)
+        self.httpd = SimHTTPServer(self.app, config.host, config.port)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.httpd.url
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="btcbot-sim", daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        """Foreground mode (CLI)."""
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.app.stop_event.set()  # wake handlers hanging in a timeout/latency fault
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
