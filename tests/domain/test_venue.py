@@ -14,8 +14,8 @@ from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import (
     RejectionCode,
     VenueRejection,
-    buy_cost_with_fees,
     build_order_request,
+    buy_cost_with_fees,
     check_limit_price_band,
     floor_quantity,
     market_buy_quote_amount,
