@@ -57,7 +57,9 @@ def _apply(o: ManagedOrder, event: Event, step: int, trade_id: int) -> ManagedOr
         assert isinstance(arg, int)
         return on_not_found_after_grace(o, now, arg)[0]
     if kind == "row":
-        status, left = arg  # type: ignore[misc]
+        assert isinstance(arg, tuple)
+        status: VenueOrderStatus = arg[0]
+        left: str | None = arg[1]
         return on_exchange_order(o, xorder(status, left=None if left is None else Decimal(left)), now)[0]
     assert isinstance(arg, str)
     return on_fill(o, fill(arg, trade_id=trade_id), now)[0]
