@@ -13,7 +13,7 @@ from btcbot.sim.clock import MANUAL, WALL
 from btcbot.sim.engine.config import DEFAULT_SYMBOLS, EngineConfig
 
 #: A fixed, valid base64 secret (32 bytes) so tests and demos sign without any setup.
-DEFAULT_API_SECRET = "YnRjYm90LXNpbXVsYXRvci1maXhlZC1zZWNyZXQtMDE="
+DEFAULT_API_SECRET = "YnRjYm90LXNpbXVsYXRvci1maXhlZC1zZWNyZXQtMDE="  # noqa: S105 - public demo secret
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -87,7 +87,7 @@ class FaultRegistry:
     """Thread-safe set of active faults with a seeded RNG for probabilities."""
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"{seed}:faults")
+        self._rng = random.Random(f"{seed}:faults")  # noqa: S311 - seeded faults
         self._entries: list[_Entry] = []
         self._lock = threading.Lock()
 

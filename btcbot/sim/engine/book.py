@@ -51,7 +51,7 @@ def synthetic_book(spec: PairSpec, mid: Decimal, depth: int, seed: int, tick_ind
     best_ask = ceil_to_tick(mid * (1 + HALF_SPREAD), tick)
     if best_ask <= best_bid:
         best_ask = best_bid + tick
-    rng = random.Random(f"{seed}:{spec.symbol}:book:{tick_index}")
+    rng = random.Random(f"{seed}:{spec.symbol}:book:{tick_index}")  # noqa: S311 - simulation, not crypto
     minimum = scale_quantum(spec.numerator_scale)
 
     def amount(price: Decimal) -> Decimal:

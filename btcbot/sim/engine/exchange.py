@@ -59,7 +59,7 @@ class SimExchange:
         self._cancel_delay_ms = round(config.cancel_delay_s * 1000)
         self._now_ms = start_ms
         self._next_tick_ms = start_ms + self._tick_ms
-        self._ids = random.Random(f"{config.seed}:client-ids")
+        self._ids = random.Random(f"{config.seed}:client-ids")  # noqa: S311 - deterministic ids
         self._next_order_id = ORDER_ID_START
         self._next_trade_id = TRADE_ID_START
         self._next_tid = PUBLIC_TRADE_ID_START
@@ -70,7 +70,9 @@ class SimExchange:
         for spec in resolve_pairs(config.symbols):
             source = self._source_for(spec)
             state = PairState(spec, source, source.initial_price(start_ms))
-            state.candles.load(source.history(start_ms // 1000 - (start_ms // 1000) % 60, config.history_minutes))
+            state.candles.load(
+                source.history(start_ms // 1000 - (start_ms // 1000) % 60, config.history_minutes)
+            )
             self.pairs[spec.symbol] = state
 
     def _source_for(self, spec: PairSpec) -> PriceSource:
@@ -230,7 +232,9 @@ class SimExchange:
             for level in book.asks:
                 if best is None or level.price > best * (1 + band):
                     break
-                amount = min(level.amount, round_down_scale(remaining_quote / level.price, spec.numerator_scale))
+                amount = min(
+                    level.amount, round_down_scale(remaining_quote / level.price, spec.numerator_scale)
+                )
                 if amount <= 0:
                     break
                 state.depletion.take("ask", level.price, amount)
@@ -258,8 +262,17 @@ class SimExchange:
         order.updated_ms = self._now_ms
         self.trades.append(
             SimTrade(
-                self._next_trade_id, order.id, order.client_id, order.symbol, order.side,
-                price, amount, fee, tax, self._now_ms, maker,
+                self._next_trade_id,
+                order.id,
+                order.client_id,
+                order.symbol,
+                order.side,
+                price,
+                amount,
+                fee,
+                tax,
+                self._now_ms,
+                maker,
             )
         )
         self._next_trade_id += 1

@@ -66,14 +66,50 @@ _TRY_MIN = _D("99.91")
 KNOWN_PAIRS: dict[str, PairSpec] = {
     p.symbol: p
     for p in (
-        PairSpec("BTCTRY", "BTC", "TRY", 1, 8, 0, _D("10"), _TRY_MIN, _D("3900000"), _D("40000"), display_order=1),
-        PairSpec("ETHTRY", "ETH", "TRY", 2, 8, 0, _D("1"), _TRY_MIN, _D("130000"), _D("30000"), display_order=2),
-        PairSpec("XRPTRY", "XRP", "TRY", 3, 2, 2, _D("0.01"), _TRY_MIN, _D("90.00"), _D("20000"), display_order=3),
-        PairSpec("AVAXTRY", "AVAX", "TRY", 4, 2, 2, _D("0.01"), _TRY_MIN, _D("550.00"), _D("20000"), display_order=4),
-        PairSpec("SOLTRY", "SOL", "TRY", 5, 4, 1, _D("0.1"), _TRY_MIN, _D("8000.0"), _D("20000"), display_order=5),
-        PairSpec("USDTTRY", "USDT", "TRY", 6, 2, 2, _D("0.01"), _TRY_MIN, _D("43.00"), _D("50000"), _D("0.004"), 6),
-        PairSpec("BTCUSDT", "BTC", "USDT", 7, 8, 0, _D("1"), _D("9.91"), _D("90000"), _D("1000"), display_order=7),
-        PairSpec("ETHBTC", "ETH", "BTC", 8, 4, 6, _D("0.000001"), _D("0.0001"), _D("0.033000"), _D("0.01"), display_order=8),
+        PairSpec(
+            "BTCTRY", "BTC", "TRY", 1, 8, 0, _D("10"), _TRY_MIN, _D("3900000"), _D("40000"), display_order=1
+        ),
+        PairSpec(
+            "ETHTRY", "ETH", "TRY", 2, 8, 0, _D("1"), _TRY_MIN, _D("130000"), _D("30000"), display_order=2
+        ),
+        PairSpec(
+            "XRPTRY", "XRP", "TRY", 3, 2, 2, _D("0.01"), _TRY_MIN, _D("90.00"), _D("20000"), display_order=3
+        ),
+        PairSpec(
+            "AVAXTRY",
+            "AVAX",
+            "TRY",
+            4,
+            2,
+            2,
+            _D("0.01"),
+            _TRY_MIN,
+            _D("550.00"),
+            _D("20000"),
+            display_order=4,
+        ),
+        PairSpec(
+            "SOLTRY", "SOL", "TRY", 5, 4, 1, _D("0.1"), _TRY_MIN, _D("8000.0"), _D("20000"), display_order=5
+        ),
+        PairSpec(
+            "USDTTRY", "USDT", "TRY", 6, 2, 2, _D("0.01"), _TRY_MIN, _D("43.00"), _D("50000"), _D("0.004"), 6
+        ),
+        PairSpec(
+            "BTCUSDT", "BTC", "USDT", 7, 8, 0, _D("1"), _D("9.91"), _D("90000"), _D("1000"), display_order=7
+        ),
+        PairSpec(
+            "ETHBTC",
+            "ETH",
+            "BTC",
+            8,
+            4,
+            6,
+            _D("0.000001"),
+            _D("0.0001"),
+            _D("0.033000"),
+            _D("0.01"),
+            display_order=8,
+        ),
     )
 }
 

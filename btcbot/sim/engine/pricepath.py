@@ -45,8 +45,8 @@ class RandomWalkSource:
 
     def __init__(self, spec: PairSpec, seed: int, tick_seconds: float) -> None:
         self._spec = spec
-        self._rng = random.Random(f"{seed}:{spec.symbol}:live")
-        self._hist_rng = random.Random(f"{seed}:{spec.symbol}:history")
+        self._rng = random.Random(f"{seed}:{spec.symbol}:live")  # noqa: S311 - simulation
+        self._hist_rng = random.Random(f"{seed}:{spec.symbol}:history")  # noqa: S311 - simulation
         daily = float(spec.daily_volatility)
         self._sigma_tick = daily * math.sqrt(tick_seconds / 86_400)
         self._sigma_minute = daily * math.sqrt(60 / 86_400)

@@ -46,7 +46,13 @@ def _take(accounts: Accounts, order: SimOrder, asset: str, amount: Decimal) -> N
 
 
 def settle_fill(
-    accounts: Accounts, spec: PairSpec, fees: FeeSchedule, order: SimOrder, amount: Decimal, price: Decimal, maker: bool
+    accounts: Accounts,
+    spec: PairSpec,
+    fees: FeeSchedule,
+    order: SimOrder,
+    amount: Decimal,
+    price: Decimal,
+    maker: bool,
 ) -> tuple[Decimal, Decimal]:
     """Move balances for one fill; returns (fee, tax), both positive."""
     notional = amount * price

@@ -107,22 +107,32 @@ class SimApp:
         self._log(req, route.template, resp, fired)
         return resp
 
-    def _handle_with_faults(self, route: Route, req: Request, ctx: CallContext, fired: list[FaultSpec]) -> Response:
+    def _handle_with_faults(
+        self, route: Route, req: Request, ctx: CallContext, fired: list[FaultSpec]
+    ) -> Response:
         for f in fired:
             if f.kind == "latency":
                 self.stop_event.wait(f.seconds)
         for f in fired:
             if f.kind == "rate_limit":
                 retry = max(1, round(f.seconds))
-                body = {"message": "TOO_MANY_REQUESTS", "success": False, "code": 429,
-                        "details": f"Quota exceeded. Please try again in {retry} second(s).",
-                        "limit": "0", "period": "1m", "policy": "ip"}
+                body = {
+                    "message": "TOO_MANY_REQUESTS",
+                    "success": False,
+                    "code": 429,
+                    "details": f"Quota exceeded. Please try again in {retry} second(s).",
+                    "limit": "0",
+                    "period": "1m",
+                    "policy": "ip",
+                }
                 return Response(429, body, headers={"Retry-After": str(retry)})
             if f.kind == "error":
                 if f.status == 500:
                     return Response(500, wire.fail("INTERNAL_SERVER_ERROR", 500))
                 text = _HTML_5XX[f.status]
-                html = f"<html><head><title>{f.status} {text}</title></head><body><h1>{text}</h1></body></html>"
+                html = (
+                    f"<html><head><title>{f.status} {text}</title></head><body><h1>{text}</h1></body></html>"
+                )
                 return Response(f.status, raw=html.encode(), content_type="text/html")
             if f.kind == "maintenance":
                 status, code = _MAINTENANCE[f.message]
@@ -134,8 +144,9 @@ class SimApp:
         if self.limiter is not None:
             with self.lock:
                 now_s = self.clock.monotonic()
-            verdict = self.limiter.check(req.method, route.template, req.client_ip,
-                                         req.headers.get("x-pck") or req.client_ip, now_s)
+            verdict = self.limiter.check(
+                req.method, route.template, req.client_ip, req.headers.get("x-pck") or req.client_ip, now_s
+            )
             if verdict is not None:
                 return Response(429, verdict.body, headers={"Retry-After": str(verdict.retry_after_s)})
         timeout = next((f for f in fired if f.kind == "timeout"), None)

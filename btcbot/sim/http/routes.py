@@ -73,7 +73,8 @@ class _Handlers:
         symbol = req.arg("pairSymbol")
         states = [self.engine.pair(symbol)] if symbol else list(self.engine.pairs.values())
         rows = [
-            wire.ticker(s, self.engine.book(s.spec.symbol), self.engine.now_ms, self._stamp(ctx)) for s in states
+            wire.ticker(s, self.engine.book(s.spec.symbol), self.engine.now_ms, self._stamp(ctx))
+            for s in states
         ]
         return Response(200, wire.ok(rows))
 

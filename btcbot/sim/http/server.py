@@ -6,6 +6,7 @@ orders, timeouts) close the socket without writing a byte, like a proxy dying mi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -27,7 +28,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "btcbot-sim"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence stderr access logs (the app keeps its own request log)."""
 
     def _serve(self) -> None:
@@ -55,10 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         if hang_s > 0:
             self.server.app.stop_event.wait(min(hang_s, MAX_HANG_S))
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _write(self, resp: Response) -> None:
         payload = resp.raw if resp.raw is not None else json.dumps(resp.body, separators=(",", ":")).encode()

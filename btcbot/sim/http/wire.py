@@ -86,7 +86,9 @@ def _symbol(state: PairState) -> Json:
 
 def exchange_info(pairs: Iterable[PairState], now_ms: int) -> Json:
     states = list(pairs)
-    assets = sorted({a for s in states for a in (s.spec.base, s.spec.quote)}, key=lambda a: ASSETS[a].currency_id)
+    assets = sorted(
+        {a for s in states for a in (s.spec.base, s.spec.quote)}, key=lambda a: ASSETS[a].currency_id
+    )
     return {
         "timeZone": "UTC",
         "serverTime": now_ms,

@@ -1,0 +1,117 @@
+"""``btcbot sim``: run a BTC Turk-compatible simulator in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from types import FrameType
+
+import click
+
+from btcbot.sim.clock import MANUAL, WALL
+from btcbot.sim.config import DEFAULT_API_SECRET, SimConfig
+from btcbot.sim.engine.config import DEFAULT_SYMBOLS
+from btcbot.sim.http.server import SimServer
+
+
+def _balances(values: tuple[str, ...]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for item in values:
+        asset, sep, amount = item.partition("=")
+        try:
+            if not sep or not asset:
+                raise InvalidOperation
+            out[asset.strip().upper()] = Decimal(amount.strip())
+        except InvalidOperation:
+            raise click.BadParameter(f"expected ASSET=AMOUNT, got {item!r}", param_hint="--balance") from None
+    return out
+
+
+def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
+    found = tuple(s.strip().upper() for v in values for s in v.split(",") if s.strip())
+    return found or DEFAULT_SYMBOLS
+
+
+@click.command("sim")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep loopback).")
+@click.option("--port", default=8088, show_default=True, type=int, help="Port; 0 = any free port.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the price path and faults.")
+@click.option("--api-key", envvar="BTCBOT_AUTH__API_KEY", default="sim-key", show_default=True)
+@click.option(
+    "--api-secret",
+    envvar="BTCBOT_AUTH__API_SECRET",
+    default=DEFAULT_API_SECRET,
+    show_default=False,
+    help="Base64 secret (default: a fixed demo secret).",
+)
+@click.option("--balance", "balances", multiple=True, help="ASSET=AMOUNT, repeatable (default TRY=100000).")
+@click.option("--clock", "clock_mode", type=click.Choice([WALL, MANUAL]), default=WALL, show_default=True)
+@click.option(
+    "--speed", default=1.0, show_default=True, type=float, help="Market seconds per real second (wall)."
+)
+@click.option(
+    "--symbols", multiple=True, help="Pairs, comma separated or repeated (default: the 5 TRY pairs)."
+)
+@click.option(
+    "--cancel-delay", default=1.0, show_default=True, type=float, help="Seconds until a cancel is final."
+)
+@click.option(
+    "--start-time", default=None, help="ISO start time (default: now in wall mode, 2026-01-01 manual)."
+)
+@click.option("--no-rate-limits", is_flag=True, help="Do not enforce the published rate limits.")
+def sim_command(
+    host: str,
+    port: int,
+    seed: int,
+    api_key: str,
+    api_secret: str,
+    balances: tuple[str, ...],
+    clock_mode: str,
+    speed: float,
+    symbols: tuple[str, ...],
+    cancel_delay: float,
+    start_time: str | None,
+    no_rate_limits: bool,
+) -> None:
+    """Run a local BTC Turk-compatible exchange simulator."""
+    extra: dict[str, object] = {}
+    if start_time:
+        parsed = datetime.fromisoformat(start_time)
+        extra["start_time"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    elif clock_mode == WALL:
+        extra["start_time"] = datetime.now(UTC)
+    try:
+        config = SimConfig(
+            seed=seed,
+            api_key=api_key,
+            api_secret=api_secret,
+            balances=_balances(balances) or {"TRY": Decimal("100000")},
+            symbols=_symbols(symbols),
+            clock_mode=clock_mode,
+            speed=speed,
+            cancel_delay_s=cancel_delay,
+            host=host,
+            port=port,
+            rate_limits=not no_rate_limits,
+            **extra,  # type: ignore[arg-type]
+        )
+        server = SimServer(config)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    click.echo(f"btcbot sim listening on {server.url} (clock={clock_mode}, speed={speed}, seed={seed})")
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    click.echo("btcbot sim stopped")
