@@ -2,7 +2,8 @@
 
 Two panels on a white background: on top the strategy equity (blue) and the benchmark (orange),
 below the strategy drawdown (red line over a light red area, 0 at the panel's top edge). Each
-panel has a grey frame. There is no text: the numbers are in ``report.json``.
+panel has a grey frame. A built-in 3x5 pixel font labels the top panel's highest and lowest
+value and the deepest drawdown (in %); everything else is in ``report.json``.
 
 Pixel positions are computed with integers and Decimal (no float), and the PNG is encoded with a
 fixed zlib level, so the same inputs always give the same bytes.
@@ -28,6 +29,7 @@ EQUITY: Color = (31, 90, 200)
 BENCHMARK: Color = (240, 130, 20)
 DRAWDOWN: Color = (200, 30, 30)
 DRAWDOWN_FILL: Color = (248, 205, 205)
+LABEL: Color = (40, 40, 40)
 CHANNELS = 3  # RGB, 8 bits each
 
 
@@ -40,10 +42,40 @@ class ChartLayout:
     margin: int = 12
     gap: int = 16
     top_share: Decimal = Decimal("0.65")
+    labels: bool = True
+    font_scale: int = 2
 
     def __post_init__(self) -> None:
         if self.width < 4 * self.margin + 8 or self.height < 4 * self.margin + self.gap + 16:
             raise ValueError(f"chart {self.width}x{self.height} is too small for its margins")
+
+
+# A 3x5 pixel font for numbers only: enough for the axis extremes, no font files needed.
+_GLYPHS: dict[str, tuple[str, ...]] = {
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("010", "110", "010", "010", "111"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "001", "001", "001"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
+    ".": ("000", "000", "000", "000", "010"),
+    "-": ("000", "000", "111", "000", "000"),
+    "%": ("101", "001", "010", "100", "101"),
+}
+
+
+def text_size(text: str, scale: int) -> tuple[int, int]:
+    """Width and height in pixels of ``text`` drawn at ``scale`` (1 px gap between glyphs)."""
+    return ((len(text) * 4 - 1) * scale if text else 0, 5 * scale)
+
+
+def format_label(value: Decimal, places: int) -> str:
+    """Number text for the chart: ROUND_HALF_EVEN to ``places`` decimals, plain notation."""
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):f}"
 
 
 class Canvas:
@@ -80,6 +112,20 @@ class Canvas:
             if doubled <= dx:
                 error += dx
                 y0 += sy
+
+    def fill(self, left: int, top: int, right: int, bottom: int, color: Color) -> None:
+        for y in range(top, bottom + 1):
+            for x in range(left, right + 1):
+                self.set(x, y, color)
+
+    def text(self, x: int, y: int, text: str, color: Color, scale: int = 1) -> None:
+        """Draw ``text`` with the 3x5 font, top-left at (x, y), on a background-coloured box."""
+        for index, char in enumerate(text):
+            for row, bits in enumerate(_GLYPHS[char]):
+                for col, bit in enumerate(bits):
+                    if bit == "1":
+                        left = x + (index * 4 + col) * scale
+                        self.fill(left, y + row * scale, left + scale - 1, y + row * scale + scale - 1, color)
 
     def rectangle(self, left: int, top: int, right: int, bottom: int, color: Color) -> None:
         self.line(left, top, right, top, color)
@@ -149,9 +195,23 @@ def draw_chart(
             canvas.line(x, zero_y, x, y0 + (y1 - y0) * (x - x0) // max(x1 - x0, 1), DRAWDOWN_FILL)
     _plot(canvas, lower, depth, deepest, Decimal(0), DRAWDOWN)
 
+    if layout.labels:
+        scale = layout.font_scale
+        _label(canvas, upper.left + 3, upper.top + 3, format_label(high, 2), scale)
+        _label(canvas, upper.left + 3, upper.bottom - 3 - 5 * scale, format_label(low, 2), scale)
+        deepest_text = format_label(min(depth) * 100, 1) + "%"
+        _label(canvas, lower.left + 3, lower.bottom - 3 - 5 * scale, deepest_text, scale)
+
     canvas.rectangle(upper.left, upper.top, upper.right, upper.bottom, FRAME)
     canvas.rectangle(lower.left, lower.top, lower.right, lower.bottom, FRAME)
     return canvas
+
+
+def _label(canvas: Canvas, x: int, y: int, text: str, scale: int) -> None:
+    """Text on a white box (1 px padding) so lines under it do not make it unreadable."""
+    width, height = text_size(text, scale)
+    canvas.fill(x - 1, y - 1, x + width, y + height, BACKGROUND)
+    canvas.text(x, y, text, LABEL, scale)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -15,10 +15,13 @@ from btcbot.backtest.chart import (
     DRAWDOWN_FILL,
     EQUITY,
     FRAME,
+    LABEL,
     PNG_SIGNATURE,
     Canvas,
     ChartLayout,
+    format_label,
     render_chart_png,
+    text_size,
     write_chart,
 )
 
@@ -104,3 +107,27 @@ def test_bresenham_line_includes_both_ends() -> None:
     canvas.line(1, 8, 7, 2, (9, 9, 9))
     assert canvas.get(1, 8) == (9, 9, 9) and canvas.get(7, 2) == (9, 9, 9)
     assert sum(1 for x in range(10) for y in range(10) if canvas.get(x, y) == (9, 9, 9)) == 7
+
+
+def test_labels_are_drawn_only_when_enabled() -> None:
+    with_labels = decode(render_chart_png(EQUITY_VALUES, BENCH_VALUES, ChartLayout(width=320, height=200)))[2]
+    without = decode(
+        render_chart_png(EQUITY_VALUES, BENCH_VALUES, ChartLayout(width=320, height=200, labels=False))
+    )[2]
+    assert count(with_labels, LABEL) > 0
+    assert count(without, LABEL) == 0
+
+
+def test_font_renders_glyph_bitmaps() -> None:
+    canvas = Canvas(12, 7, (255, 255, 255))
+    canvas.text(1, 1, "-1", (0, 0, 0))
+    drawn = {(x, y) for x in range(12) for y in range(7) if canvas.get(x, y) == (0, 0, 0)}
+    minus = {(1, 3), (2, 3), (3, 3)}
+    one = {(6, 1), (5, 2), (6, 2), (6, 3), (6, 4), (5, 5), (6, 5), (7, 5)}
+    assert drawn == minus | one
+    assert text_size("-1", 2) == (14, 10)
+
+
+def test_label_number_format() -> None:
+    assert format_label(D("109267.425"), 2) == "109267.42"  # half even
+    assert format_label(D("-1.45"), 1) == "-1.4"
