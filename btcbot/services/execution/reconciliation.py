@@ -52,6 +52,7 @@ from btcbot.services.execution.corrections import (
     PendingLookup,
     ReconcileReport,
     UpdateOrderState,
+    adopt_order,
     sort_key,
 )
 from btcbot.services.execution.lookup import (
@@ -195,11 +196,17 @@ def reconcile(
         if xid in by_xid or cid is None or cid in known_cids or not is_own_client_order_id(cid):
             continue
         unknown_rows[cid].append(row)
+    sims = dict(local)
     adopted: dict[str, int] = {}
     for cid, found in sorted(unknown_rows.items()):
         first = found[0]
         adopted[cid] = first.exchange_order_id
         out.add(AdoptUnknownOrder(cid, first.exchange_order_id, first.symbol, first.side, first))
+        # Simulate the adopted row too, so its fills and final state come in this same report.
+        try:
+            sims[cid] = adopt_order(first, now)
+        except IllegalTransition as exc:
+            out.add(OrderConflict(cid, str(exc)))
         if len(found) > 1:
             others = found[1:]
             out.add(
@@ -212,7 +219,6 @@ def reconcile(
             )
 
     # Fills: each unknown trade of ours once, in time order; simulate them on the local orders.
-    sims = dict(local)
     broken: set[str] = set()
     foreign_fills = 0
     seen: set[int] = set(known_trade_ids)
