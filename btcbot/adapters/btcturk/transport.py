@@ -12,7 +12,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from loguru import logger
@@ -41,13 +41,10 @@ from btcbot.domain.errors import (
 T = TypeVar("T")
 
 
-class Observer(Protocol):
-    """Called once per attempt: (endpoint_group, endpoint, status, attempt, latency_ms).
-
-    ``status`` is "ok" or the error class name (e.g. "TransientError", "CircuitOpen").
-    """
-
-    def __call__(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None: ...
+#: Called once per attempt: (endpoint_group, endpoint, status, attempt, latency_ms). ``status`` is
+#: "ok" or the error class name ("TransientError", "CircuitOpen" ...). Metrics and tracing attach
+#: here without the client importing them.
+Observer = Callable[[str, str, str, int, float], None]
 
 
 class Transport:
