@@ -143,7 +143,9 @@ class PortfolioView:
 
     # ---- hypothetical trades --------------------------------------------------------------
 
-    def with_trade(self, symbol: str, side: Side, qty: Decimal, price: Decimal, fee: Decimal) -> PortfolioView:
+    def with_trade(
+        self, symbol: str, side: Side, qty: Decimal, price: Decimal, fee: Decimal
+    ) -> PortfolioView:
         """The view after ``qty`` of ``symbol`` traded at ``price`` with ``fee`` paid in quote.
 
         BUY: cash falls by ``qty*price + fee``, the position grows by ``qty``.

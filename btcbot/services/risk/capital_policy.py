@@ -175,7 +175,9 @@ def harvest_target(realized_pnl_mtd: Decimal, threshold: Decimal, ratio: Decimal
     return ratio * harvestable(realized_pnl_mtd, threshold)
 
 
-def harvest_due(realized_pnl_mtd: Decimal, harvested_mtd: Decimal, threshold: Decimal, ratio: Decimal) -> Decimal:
+def harvest_due(
+    realized_pnl_mtd: Decimal, harvested_mtd: Decimal, threshold: Decimal, ratio: Decimal
+) -> Decimal:
     """The part of ``Harvest`` not yet swept this month, floored (ROUND_DOWN) to HARVEST_QUANTUM.
 
     Never negative: a loss after a sweep does not pull money back out of the reserve bucket.
@@ -295,7 +297,8 @@ def compute_capital_policy(
     dd = drawdown(view.equity, view.high_water)
     multiplier = m_dd(dd, capital.drawdown_tiers, capital.drawdown_multipliers)
     caps = FrozenMap(
-        (s, asset_cap(risk.notional_cap_for(s), capital.weight_for(s), tradable, multiplier)) for s in universe
+        (s, asset_cap(risk.notional_cap_for(s), capital.weight_for(s), tradable, multiplier))
+        for s in universe
     )
     market_fee, market_slip = edge_costs_bps(capital, OrderType.MARKET)
     limit_fee, limit_slip = edge_costs_bps(capital, OrderType.LIMIT)
@@ -320,5 +323,7 @@ def compute_capital_policy(
         required_edge_market_bps=required_edge_bps(
             capital.edge_min_bps, market_fee, market_slip, capital.noise_margin_bps
         ),
-        required_edge_limit_bps=required_edge_bps(capital.edge_min_bps, limit_fee, limit_slip, capital.noise_margin_bps),
+        required_edge_limit_bps=required_edge_bps(
+            capital.edge_min_bps, limit_fee, limit_slip, capital.noise_margin_bps
+        ),
     )

@@ -54,7 +54,7 @@ from btcbot.services.risk.capital_policy import (
     estimated_fee,
     required_edge_bps,
 )
-from btcbot.services.risk.limits import Breach, daily_loss_breach, find_breaches
+from btcbot.services.risk.limits import Breach, daily_loss_breach, find_breaches, fmt
 
 ZERO = Decimal(0)
 
@@ -152,7 +152,9 @@ class RiskEngine:
 
     # ---- pre-trade -----------------------------------------------------------------------
 
-    def pre_trade(self, intents: Sequence[OrderIntent], view: PortfolioView, now: datetime) -> list[RiskDecision]:
+    def pre_trade(
+        self, intents: Sequence[OrderIntent], view: PortfolioView, now: datetime
+    ) -> list[RiskDecision]:
         """One decision per intent, in evaluation order (:func:`evaluation_key`)."""
         policy = self.policy(view, now)
         daily = daily_loss_breach(view, self._risk, now)
@@ -172,12 +174,16 @@ class RiskEngine:
         daily: Breach | None,
     ) -> tuple[RiskDecision, PortfolioView]:
         if intent.symbol not in self._universe:
-            return _deny(intent, DecisionCode.RISK_SYMBOL_NOT_ALLOWED, f"{intent.symbol} is not in the universe"), hypothetical
+            return _deny(
+                intent, DecisionCode.RISK_SYMBOL_NOT_ALLOWED, f"{intent.symbol} is not in the universe"
+            ), hypothetical
         if view.trading_state is TradingState.HALTED:
             return _deny(intent, DecisionCode.RISK_TRADING_HALTED, "trading is HALTED"), hypothetical
         price = intent.price_for_notional
         if not (intent.quantity.is_finite() and price.is_finite()) or intent.quantity <= 0 or price <= 0:
-            return _deny(intent, DecisionCode.VENUE_MIN_NOTIONAL, "non-positive quantity or price"), hypothetical
+            return _deny(
+                intent, DecisionCode.VENUE_MIN_NOTIONAL, "non-positive quantity or price"
+            ), hypothetical
         if intent.side is Side.SELL:
             return self._reduce(intent, hypothetical)
         denial = self._gate(intent, view, hypothetical, policy, daily)
@@ -193,7 +199,11 @@ class RiskEngine:
             qty = units_to_quantity(floor_units(sellable, self._scale[symbol]), self._scale[symbol])
             if qty <= 0:
                 return (
-                    _deny(intent, DecisionCode.RISK_INSUFFICIENT_POSITION, f"sell {intent.quantity} but {sellable} sellable"),
+                    _deny(
+                        intent,
+                        DecisionCode.RISK_INSUFFICIENT_POSITION,
+                        f"sell {fmt(intent.quantity)} but {fmt(sellable)} sellable",
+                    ),
                     hypothetical,
                 )
         notional = qty * intent.price_for_notional
@@ -202,7 +212,7 @@ class RiskEngine:
                 _deny(
                     intent,
                     DecisionCode.VENUE_MIN_NOTIONAL,
-                    f"sell notional {notional} < venue minimum {self._min_notional[symbol]}",
+                    f"sell notional {fmt(notional)} < venue minimum {fmt(self._min_notional[symbol])}",
                 ),
                 hypothetical,
             )
@@ -220,49 +230,55 @@ class RiskEngine:
         """Rules 4-10 for a BUY: everything that does not depend on the quantity."""
         symbol = intent.symbol
         if view.trading_state is TradingState.REDUCING:
-            return _deny(intent, DecisionCode.RISK_TRADING_REDUCING, "trading is REDUCING: only risk-reducing orders")
+            return _deny(
+                intent, DecisionCode.RISK_TRADING_REDUCING, "trading is REDUCING: only risk-reducing orders"
+            )
         age = view.market_data_age_s.get(symbol)
         mark = hypothetical.prices.get(symbol)
         if age is None or age > self._risk.market_data_max_age_s or mark is None or mark <= 0:
             return _deny(
                 intent,
                 DecisionCode.RISK_MARKET_DATA_STALE,
-                f"{symbol} market data age {age} s (max {self._risk.market_data_max_age_s} s), mark {mark}",
+                f"{symbol} market data age {age} s (max {self._risk.market_data_max_age_s} s), mark {fmt(mark)}",
             )
         unpriced = _unpriced_holdings(hypothetical)
         if unpriced:
             # Without a mark the gross exposure cannot be known, so no new risk anywhere.
-            return _deny(intent, DecisionCode.RISK_MARKET_DATA_STALE, f"no mark price for held {', '.join(unpriced)}")
+            return _deny(
+                intent, DecisionCode.RISK_MARKET_DATA_STALE, f"no mark price for held {', '.join(unpriced)}"
+            )
         if daily is not None:
             return _deny(intent, daily.code, daily.detail)
         if policy.m_dd == 0:
             return _deny(
                 intent,
                 DecisionCode.RISK_DRAWDOWN_DERISK_ACTIVE,
-                f"drawdown {policy.drawdown} gives m_dd 0: only risk-reducing orders",
+                f"drawdown {fmt(policy.drawdown)} gives m_dd 0: only risk-reducing orders",
             )
         if policy.tradable <= 0:
             return _deny(
                 intent,
                 DecisionCode.CAPITAL_RESERVED_CASH_BREACH,
-                f"tradable capital {policy.tradable} <= 0 (C_base {policy.c_base}, C_res {policy.c_res}, "
-                f"FeeBuffer {policy.fee_buffer})",
+                f"tradable capital {fmt(policy.tradable)} <= 0 (C_base {fmt(policy.c_base)}, C_res {fmt(policy.c_res)}, "
+                f"FeeBuffer {fmt(policy.fee_buffer)})",
             )
         fee_bps, slippage_bps = edge_costs_bps(
             self._capital, intent.order_type, intent.est_fee_bps, intent.est_slippage_bps
         )
-        required = required_edge_bps(self._capital.edge_min_bps, fee_bps, slippage_bps, self._capital.noise_margin_bps)
+        required = required_edge_bps(
+            self._capital.edge_min_bps, fee_bps, slippage_bps, self._capital.noise_margin_bps
+        )
         if not intent.expected_edge_bps.is_finite() or intent.expected_edge_bps < required:
             return _deny(
                 intent,
                 DecisionCode.ALPHA_EDGE_BELOW_MINIMUM,
-                f"expected edge {intent.expected_edge_bps} bps < required {required} bps",
+                f"expected edge {fmt(intent.expected_edge_bps)} bps < required {fmt(required)} bps",
             )
         if intent.notional < self._min_notional[symbol]:
             return _deny(
                 intent,
                 DecisionCode.VENUE_MIN_NOTIONAL,
-                f"notional {intent.notional} < venue minimum {self._min_notional[symbol]}",
+                f"notional {fmt(intent.notional)} < venue minimum {fmt(self._min_notional[symbol])}",
             )
         return None
 
@@ -292,7 +308,9 @@ class RiskEngine:
         low, high = 1, top
         while low <= high:
             mid = (low + high) // 2
-            mid_breach, mid_view = self._breach_after_buy(intent, units_to_quantity(mid, scale), hypothetical, policy)
+            mid_breach, mid_view = self._breach_after_buy(
+                intent, units_to_quantity(mid, scale), hypothetical, policy
+            )
             if mid_breach is None:
                 best, best_view = mid, mid_view
                 low = mid + 1
@@ -308,8 +326,8 @@ class RiskEngine:
                 _deny(
                     intent,
                     DecisionCode.VENUE_MIN_NOTIONAL,
-                    f"resized to {resized.quantity} by {breach.code.value} ({breach.detail}); notional "
-                    f"{resized.notional} < venue minimum {self._min_notional[intent.symbol]}",
+                    f"resized to {fmt(resized.quantity)} by {breach.code.value} ({breach.detail}); notional "
+                    f"{fmt(resized.notional)} < venue minimum {fmt(self._min_notional[intent.symbol])}",
                 ),
                 hypothetical,
             )
@@ -328,14 +346,16 @@ class RiskEngine:
         """
         daily = daily_loss_breach(view, self._risk, now)
         if view.trading_state is TradingState.HALTED:
-            return PostTradeResult(TradingState.HALTED, ("trading is HALTED: lifted by an operator only",), daily is not None)
+            return PostTradeResult(
+                TradingState.HALTED, ("trading is HALTED: lifted by an operator only",), daily is not None
+            )
         policy = self.policy(view, now)
         reasons: list[str] = []
         if daily is not None:
             reasons.append(f"{daily.code.value}: {daily.detail}")
         if policy.m_dd == 0:
             reasons.append(
-                f"{DecisionCode.RISK_DRAWDOWN_DERISK_ACTIVE.value}: drawdown {policy.drawdown} gives m_dd 0"
+                f"{DecisionCode.RISK_DRAWDOWN_DERISK_ACTIVE.value}: drawdown {fmt(policy.drawdown)} gives m_dd 0"
             )
         for breach in find_breaches(view, policy, self._risk, self._universe, include_fee_buffer=False):
             reasons.append(f"{breach.code.value}: {breach.detail}")
@@ -344,7 +364,9 @@ class RiskEngine:
 
 
 def _unpriced_holdings(view: PortfolioView) -> list[str]:
-    held = {s for s, q in view.positions.items() if q != 0} | {s for s, q in view.open_buy_qty.items() if q != 0}
+    held = {s for s, q in view.positions.items() if q != 0} | {
+        s for s, q in view.open_buy_qty.items() if q != 0
+    }
     return sorted(s for s in held if view.prices.get(s, ZERO) <= 0)
 
 

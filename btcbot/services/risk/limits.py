@@ -22,6 +22,14 @@ from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
 ZERO = Decimal(0)
 
 
+def fmt(value: Decimal | None) -> str:
+    """A Decimal for a human-readable detail: exact, without trailing zeros or exponent."""
+    if value is None or not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
 @dataclass(frozen=True, slots=True)
 class Breach:
     """One violated limit: the decision code and a human-readable detail (no secrets)."""
@@ -59,21 +67,27 @@ def find_breaches(
         cap = policy.asset_caps.get(symbol, ZERO)
         if notional > cap:
             breaches.append(
-                Breach(DecisionCode.RISK_ASSET_EXPOSURE_LIMIT, f"{symbol} notional {notional} > asset cap {cap}")
+                Breach(
+                    DecisionCode.RISK_ASSET_EXPOSURE_LIMIT,
+                    f"{symbol} notional {fmt(notional)} > asset cap {fmt(cap)}",
+                )
             )
     for symbol in symbols:
         qty_cap = risk.quantity_cap_for(symbol)
         qty = view.exposure_qty(symbol)
         if qty_cap is not None and qty > qty_cap:
             breaches.append(
-                Breach(DecisionCode.RISK_ASSET_QUANTITY_LIMIT, f"{symbol} quantity {qty} > quantity cap {qty_cap}")
+                Breach(
+                    DecisionCode.RISK_ASSET_QUANTITY_LIMIT,
+                    f"{symbol} quantity {fmt(qty)} > quantity cap {fmt(qty_cap)}",
+                )
             )
     gross = view.gross_notional()
     if gross > policy.portfolio_cap:
         breaches.append(
             Breach(
                 DecisionCode.RISK_PORTFOLIO_EXPOSURE_LIMIT,
-                f"gross notional {gross} > portfolio cap {policy.portfolio_cap}",
+                f"gross notional {fmt(gross)} > portfolio cap {fmt(policy.portfolio_cap)}",
             )
         )
     for symbol in symbols:
@@ -82,21 +96,21 @@ def find_breaches(
             breaches.append(
                 Breach(
                     DecisionCode.RISK_CONCENTRATION_LIMIT,
-                    f"{symbol} notional {notional} > {risk.max_concentration} of equity {view.equity}",
+                    f"{symbol} notional {fmt(notional)} > {fmt(risk.max_concentration)} of equity {fmt(view.equity)}",
                 )
             )
     if view.cash_free < policy.c_res:
         breaches.append(
             Breach(
                 DecisionCode.CAPITAL_RESERVED_CASH_BREACH,
-                f"free cash {view.cash_free} < reserve C_res {policy.c_res}",
+                f"free cash {fmt(view.cash_free)} < reserve C_res {fmt(policy.c_res)}",
             )
         )
     elif include_fee_buffer and view.cash_free < policy.cash_floor:
         breaches.append(
             Breach(
                 DecisionCode.CAPITAL_FEE_BUFFER_BREACH,
-                f"free cash {view.cash_free} < C_res + FeeBuffer {policy.cash_floor}",
+                f"free cash {fmt(view.cash_free)} < C_res + FeeBuffer {fmt(policy.cash_floor)}",
             )
         )
     return breaches
@@ -128,11 +142,11 @@ def daily_loss_breach(view: PortfolioView, risk: RiskSettings, now: datetime) ->
     if start > 0 and loss >= risk.max_daily_loss_pct * start:
         return Breach(
             DecisionCode.RISK_DAILY_LOSS_LIMIT,
-            f"daily loss {loss} >= {risk.max_daily_loss_pct} of day-start equity {start}",
+            f"daily loss {fmt(loss)} >= {fmt(risk.max_daily_loss_pct)} of day-start equity {fmt(start)}",
         )
     if risk.max_daily_loss_abs is not None and loss >= risk.max_daily_loss_abs:
         return Breach(
             DecisionCode.RISK_DAILY_LOSS_LIMIT,
-            f"daily loss {loss} >= absolute limit {risk.max_daily_loss_abs}",
+            f"daily loss {fmt(loss)} >= absolute limit {fmt(risk.max_daily_loss_abs)}",
         )
     return None

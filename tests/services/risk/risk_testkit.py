@@ -94,7 +94,9 @@ def view(
     )
 
 
-def buy(symbol: str, qty: str, *, edge: str = "100", order_type: OrderType = OrderType.MARKET, **kw: Any) -> OrderIntent:
+def buy(
+    symbol: str, qty: str, *, edge: str = "100", order_type: OrderType = OrderType.MARKET, **kw: Any
+) -> OrderIntent:
     return OrderIntent(
         strategy_id="s1",
         symbol=symbol,

@@ -62,7 +62,12 @@ def test_view_freezes_mappings_and_is_hashable() -> None:
 
 def test_equity_notional_and_gross() -> None:
     # 0.01 BTC at 1 000 000 = 10 000; 10 AVAX at 1 000 = 10 000; resting buy of 2 SOL at 5 000 = 10 000
-    v = view(D(5000), {"BTCTRY": D("0.01"), "AVAXTRY": D(10)}, open_buy_qty={"SOLTRY": D(2)}, open_sell_qty={"AVAXTRY": D(4)})
+    v = view(
+        D(5000),
+        {"BTCTRY": D("0.01"), "AVAXTRY": D(10)},
+        open_buy_qty={"SOLTRY": D(2)},
+        open_sell_qty={"AVAXTRY": D(4)},
+    )
     assert v.equity == D(25000)  # 5 000 + 10 000 + 10 000 (the resting buy's cash is not in cash_total)
     assert v.notional("BTCTRY") == D(10000)
     assert v.notional("SOLTRY") == D(10000)
@@ -101,5 +106,9 @@ def test_with_trade_on_an_unpriced_symbol_takes_the_trade_price_as_mark() -> Non
 
 
 def test_with_sell_reserved_accumulates() -> None:
-    v = view(D(0), {"BTCTRY": D("0.03")}).with_sell_reserved("BTCTRY", D("0.01")).with_sell_reserved("BTCTRY", D("0.015"))
+    v = (
+        view(D(0), {"BTCTRY": D("0.03")})
+        .with_sell_reserved("BTCTRY", D("0.01"))
+        .with_sell_reserved("BTCTRY", D("0.015"))
+    )
     assert v.sellable_qty("BTCTRY") == D("0.005")

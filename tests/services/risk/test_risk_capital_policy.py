@@ -169,7 +169,9 @@ def test_snapshot_with_drawdown_overrides_and_harvest() -> None:
     risk = risk_settings(max_notional_overrides={"BTCTRY": "10000"})
     cap = capital_settings(asset_weights={"ETHTRY": "0.5"}, harvest_strict=True)
     # equity 92 000 all cash, HWM 100 000 -> DD = 0.08 -> m_dd 0.7; reserve bucket 2 000
-    v = view(D(92000), high_water=D(100000), reserve_bucket=D(2000), realized_pnl_mtd=D(9000), harvested_mtd=D(600))
+    v = view(
+        D(92000), high_water=D(100000), reserve_bucket=D(2000), realized_pnl_mtd=D(9000), harvested_mtd=D(600)
+    )
     snap = engine(risk, cap).policy(v, NOW)
     # strict: C_base = 92 000 - 2 000 = 90 000; C_res = 9 000; Tradable = (90 000 - 9 000 - 100) * 0.8 = 64 720
     assert (snap.c_base, snap.c_res, snap.tradable) == (D(90000), D(9000), D(64720))

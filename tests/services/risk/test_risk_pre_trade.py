@@ -74,7 +74,10 @@ def test_asset_quantity_cap_resizes_and_denies() -> None:
     assert approved_qty(only(eng.pre_trade([buy("BTCTRY", "0.02")], view(D(100000)), NOW))) == D("0.015")
     # holding 0.015 already (15 000 TRY, equity still 100 000): nothing fits
     full = view(D(85000), {"BTCTRY": D("0.015")})
-    assert denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], full, NOW))) is DecisionCode.RISK_ASSET_QUANTITY_LIMIT
+    assert (
+        denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], full, NOW)))
+        is DecisionCode.RISK_ASSET_QUANTITY_LIMIT
+    )
 
 
 def test_gross_cap_resizes_to_the_room_left() -> None:
@@ -88,7 +91,10 @@ def test_gross_cap_resizes_to_the_room_left() -> None:
 
 def test_gross_cap_with_nothing_left_denies_with_its_code() -> None:
     # ETH 0.21576 + AVAX 21.576 + SOL 4.3152 = 3 x 21 576 = 64 728, XRP 359.6 * 20 = 7 192 -> 71 920
-    v = view(D(28080), {"ETHTRY": D("0.21576"), "AVAXTRY": D("21.576"), "SOLTRY": D("4.3152"), "XRPTRY": D("359.6")})
+    v = view(
+        D(28080),
+        {"ETHTRY": D("0.21576"), "AVAXTRY": D("21.576"), "SOLTRY": D("4.3152"), "XRPTRY": D("359.6")},
+    )
     d = only(engine().pre_trade([buy("BTCTRY", "0.001")], v, NOW))
     assert denied_code(d) is DecisionCode.RISK_PORTFOLIO_EXPOSURE_LIMIT
 
@@ -141,7 +147,10 @@ def test_cash_inside_the_fee_buffer_denies_fee_buffer_breach() -> None:
 def test_resized_below_the_venue_minimum_is_denied_venue_min_notional() -> None:
     eng = engine(min_notional={s: D(1000) for s in UNIVERSE})
     # gross 71 420: ETH/AVAX/SOL at 21 576 each (64 728) + XRP 334.6 * 20 = 6 692
-    v = view(D(28580), {"ETHTRY": D("0.21576"), "AVAXTRY": D("21.576"), "SOLTRY": D("4.3152"), "XRPTRY": D("334.6")})
+    v = view(
+        D(28580),
+        {"ETHTRY": D("0.21576"), "AVAXTRY": D("21.576"), "SOLTRY": D("4.3152"), "XRPTRY": D("334.6")},
+    )
     # BTC 0.002 = 2 000 -> room 500 -> 0.0005 BTC = 500 TRY < venue minimum 1 000
     d = only(eng.pre_trade([buy("BTCTRY", "0.002")], v, NOW))
     assert denied_code(d) is DecisionCode.VENUE_MIN_NOTIONAL
@@ -166,7 +175,11 @@ def test_resize_floors_to_the_symbol_scale() -> None:
     assert approved_qty(d) == D("1078.8")
     # AVAX scale 4 and a limit price of 1 003: the cap counts at the mark (1 000) -> 21.576,
     # a quantity that also leaves the cash: 100 000 - 21.576 * 1 003 * 1.0024 >= 10 100
-    d2 = only(engine().pre_trade([buy("AVAXTRY", "30", order_type=OrderType.LIMIT, limit_price=D(1003))], view(D(100000)), NOW))
+    d2 = only(
+        engine().pre_trade(
+            [buy("AVAXTRY", "30", order_type=OrderType.LIMIT, limit_price=D(1003))], view(D(100000)), NOW
+        )
+    )
     assert approved_qty(d2) == D("21.576")
 
 
@@ -199,9 +212,15 @@ def test_market_data_freshness_gate() -> None:
     at_limit = view(D(100000), ages={**FRESH, "BTCTRY": 120.0})
     assert isinstance(only(eng.pre_trade([buy("BTCTRY", "0.001")], at_limit, NOW)), Approved)
     stale = view(D(100000), ages={**FRESH, "BTCTRY": 120.5})
-    assert denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], stale, NOW))) is DecisionCode.RISK_MARKET_DATA_STALE
+    assert (
+        denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], stale, NOW)))
+        is DecisionCode.RISK_MARKET_DATA_STALE
+    )
     missing = view(D(100000), ages={s: a for s, a in FRESH.items() if s != "BTCTRY"})
-    assert denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], missing, NOW))) is DecisionCode.RISK_MARKET_DATA_STALE
+    assert (
+        denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], missing, NOW)))
+        is DecisionCode.RISK_MARKET_DATA_STALE
+    )
     # exits stay allowed on stale data
     held = view(D(90000), {"BTCTRY": D("0.01")}, ages={})
     assert approved_qty(only(eng.pre_trade([sell("BTCTRY", "0.01")], held, NOW))) == D("0.01")
@@ -229,13 +248,19 @@ def test_daily_loss_limit_pct_abs_and_next_day() -> None:
     eng = engine()
     # day start 103 100, equity 100 000: loss 3 100 >= 3 % of 103 100 = 3 093 -> stop
     hit = view(D(100000), day_start_equity=D(103100), day_start_date=TODAY)
-    assert denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], hit, NOW))) is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    assert (
+        denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001")], hit, NOW)))
+        is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    )
     # day start 103 000: loss 3 000 < 3 090 -> fine
     ok = view(D(100000), day_start_equity=D(103000), day_start_date=TODAY)
     assert isinstance(only(eng.pre_trade([buy("BTCTRY", "0.001")], ok, NOW)), Approved)
     # the absolute limit 2 000 hits first: 3 000 >= 2 000
     eng_abs = engine(risk_settings(max_daily_loss_abs="2000"))
-    assert denied_code(only(eng_abs.pre_trade([buy("BTCTRY", "0.001")], ok, NOW))) is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    assert (
+        denied_code(only(eng_abs.pre_trade([buy("BTCTRY", "0.001")], ok, NOW)))
+        is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    )
     # yesterday's day-start equity: a new risk day starts at the current equity
     old = view(D(100000), day_start_equity=D(103100), day_start_date=date(2026, 11, 24))
     assert isinstance(only(eng.pre_trade([buy("BTCTRY", "0.001")], old, NOW)), Approved)
@@ -248,7 +273,10 @@ def test_daily_loss_counts_accrued_fees() -> None:
     # equity = 100 000 - accrued fees 3 093 = 96 907; loss vs 100 000 = 3 093 >= 3 000
     v = view(D(100000), accrued_fees=D(3093), day_start_equity=D(100000))
     assert v.equity == D(96907)
-    assert denied_code(only(engine().pre_trade([buy("BTCTRY", "0.001")], v, NOW))) is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    assert (
+        denied_code(only(engine().pre_trade([buy("BTCTRY", "0.001")], v, NOW)))
+        is DecisionCode.RISK_DAILY_LOSS_LIMIT
+    )
 
 
 def test_drawdown_tier_zero_blocks_new_risk_but_not_exits() -> None:
@@ -281,13 +309,17 @@ def test_edge_gate() -> None:
     assert denied_code(only(eng.pre_trade([buy("BTCTRY", "0.001", edge="43.99")], view(D(100000)), NOW))) is (
         DecisionCode.ALPHA_EDGE_BELOW_MINIMUM
     )
-    assert isinstance(only(eng.pre_trade([buy("BTCTRY", "0.001", edge="44")], view(D(100000)), NOW)), Approved)
+    assert isinstance(
+        only(eng.pre_trade([buy("BTCTRY", "0.001", edge="44")], view(D(100000)), NOW)), Approved
+    )
     # LIMIT: required 10 + 12 + 5 + 5 = 32
     limit = buy("BTCTRY", "0.001", edge="32", order_type=OrderType.LIMIT, limit_price=D(999000))
     assert isinstance(only(eng.pre_trade([limit], view(D(100000)), NOW)), Approved)
     # the intent's own costs: 10 + 30 + 2 + 5 = 47 > 46
     own = buy("BTCTRY", "0.001", edge="46", est_fee_bps=D(30), est_slippage_bps=D(2))
-    assert denied_code(only(eng.pre_trade([own], view(D(100000)), NOW))) is DecisionCode.ALPHA_EDGE_BELOW_MINIMUM
+    assert (
+        denied_code(only(eng.pre_trade([own], view(D(100000)), NOW))) is DecisionCode.ALPHA_EDGE_BELOW_MINIMUM
+    )
     # sells are not edge-gated (exits)
     held = view(D(90000), {"BTCTRY": D("0.01")})
     assert isinstance(only(eng.pre_trade([sell("BTCTRY", "0.01", edge="-100")], held, NOW)), Approved)
@@ -308,7 +340,10 @@ def test_sell_more_than_held_is_resized_to_the_held_quantity() -> None:
     assert approved_qty(d) == D("0.015")
     # dust below one quantity step cannot be sold
     dust = view(D(85000), {"BTCTRY": D("0.000000001")})
-    assert denied_code(only(engine().pre_trade([sell("BTCTRY", "1")], dust, NOW))) is DecisionCode.RISK_INSUFFICIENT_POSITION
+    assert (
+        denied_code(only(engine().pre_trade([sell("BTCTRY", "1")], dust, NOW)))
+        is DecisionCode.RISK_INSUFFICIENT_POSITION
+    )
 
 
 def test_sells_in_one_batch_cannot_sell_the_same_coins_twice() -> None:
@@ -323,7 +358,10 @@ def test_sells_in_one_batch_cannot_sell_the_same_coins_twice() -> None:
 
 def test_sell_under_the_venue_minimum() -> None:
     v = view(D(85000), {"BTCTRY": D("0.015")})
-    assert denied_code(only(engine().pre_trade([sell("BTCTRY", "0.00005")], v, NOW))) is DecisionCode.VENUE_MIN_NOTIONAL
+    assert (
+        denied_code(only(engine().pre_trade([sell("BTCTRY", "0.00005")], v, NOW)))
+        is DecisionCode.VENUE_MIN_NOTIONAL
+    )
 
 
 def test_sell_is_allowed_when_caps_are_breached() -> None:
@@ -337,7 +375,9 @@ def test_sell_is_allowed_when_caps_are_breached() -> None:
 
 def test_approvals_in_one_batch_cannot_jointly_break_a_cap() -> None:
     # two buys of 0.015 BTC: the first fits (15 000), the second only up to 21 576 - 15 000 = 6 576
-    decisions = engine().pre_trade([buy("BTCTRY", "0.015"), buy("BTCTRY", "0.015", edge="101")], view(D(100000)), NOW)
+    decisions = engine().pre_trade(
+        [buy("BTCTRY", "0.015"), buy("BTCTRY", "0.015", edge="101")], view(D(100000)), NOW
+    )
     assert sorted(approved_qty(d) for d in decisions) == [D("0.006576"), D("0.015")]
 
 
@@ -367,7 +407,9 @@ def test_capacity_goes_in_symbol_order() -> None:
     # gross room 71 920; BTC is evaluated before ETH: BTC 0.02 (20 000) fits, ETH 0.6 (60 000) is
     # cut to its own cap 21 576 -> 0.21576; XRP 2 000 (40 000) gets the rest: 71 920 - 41 576 = 30 344
     # but its asset cap is 21 576 -> 1 078.8 XRP
-    decisions = engine().pre_trade([buy("XRPTRY", "2000"), buy("ETHTRY", "0.6"), buy("BTCTRY", "0.02")], view(D(100000)), NOW)
+    decisions = engine().pre_trade(
+        [buy("XRPTRY", "2000"), buy("ETHTRY", "0.6"), buy("BTCTRY", "0.02")], view(D(100000)), NOW
+    )
     assert [(d.intent.symbol, approved_qty(d)) for d in decisions] == [
         ("BTCTRY", D("0.02")),
         ("ETHTRY", D("0.21576")),
@@ -384,7 +426,13 @@ def test_empty_batch() -> None:
 
 def test_constructor_refuses_incomplete_venue_data_and_foreign_symbols() -> None:
     with pytest.raises(ConfigError, match="BTCTRY"):
-        RiskEngine(risk_settings(), capital_settings(), UNIVERSE, {s: D(1) for s in UNIVERSE if s != "BTCTRY"}, dict.fromkeys(UNIVERSE, 8))
+        RiskEngine(
+            risk_settings(),
+            capital_settings(),
+            UNIVERSE,
+            {s: D(1) for s in UNIVERSE if s != "BTCTRY"},
+            dict.fromkeys(UNIVERSE, 8),
+        )
     with pytest.raises(ConfigError, match="DOGETRY"):
         engine(risk_settings(max_position_per_asset={"DOGETRY": "5"}))
     with pytest.raises(ConfigError, match="empty"):
