@@ -155,6 +155,95 @@ def _reconcile_order(
         _state_update(sim, row, now, out)
 
 
+def _adopt_unknown_rows(
+    rows: Mapping[int, ExchangeOrder],
+    by_xid: Mapping[int, ManagedOrder],
+    known_cids: frozenset[str],
+    sims: dict[str, ManagedOrder],
+    now: datetime,
+    out: _Builder,
+) -> dict[str, int]:
+    """Adopt exchange orders of ours with no local row: one per client id (lowest exchange id),
+    the rest flagged as duplicates. Adopted rows join ``sims``. Returns client id -> exchange id."""
+    unknown_rows: dict[str, list[ExchangeOrder]] = defaultdict(list)
+    for xid in sorted(rows):
+        cid = rows[xid].client_order_id
+        if xid in by_xid or cid is None or cid in known_cids or not is_own_client_order_id(cid):
+            continue
+        unknown_rows[cid].append(rows[xid])
+    adopted: dict[str, int] = {}
+    for cid, found in sorted(unknown_rows.items()):
+        first, others = found[0], found[1:]
+        adopted[cid] = first.exchange_order_id
+        out.add(AdoptUnknownOrder(cid, first.exchange_order_id, first.symbol, first.side, first))
+        # Simulate the adopted row too, so its fills and final state come in this same report.
+        try:
+            sims[cid] = adopt_order(first, now)
+        except IllegalTransition as exc:
+            out.add(OrderConflict(cid, str(exc)))
+        if others:
+            out.add(
+                DuplicateClientOrderId(
+                    cid,
+                    first.exchange_order_id,
+                    tuple(r.exchange_order_id for r in others),
+                    tuple(r.exchange_order_id for r in others if r.status.is_open),
+                )
+            )
+    return adopted
+
+
+def _collect_fills(
+    fills: Sequence[Fill],
+    known_trade_ids: frozenset[int],
+    by_xid: Mapping[int, ManagedOrder],
+    known_cids: frozenset[str],
+    sims: dict[str, ManagedOrder],
+    adopted: dict[str, int],
+    now: datetime,
+    out: _Builder,
+) -> tuple[set[str], int]:
+    """ApplyFill for each new trade of ours (time order), simulated on ``sims``.
+
+    Returns the client ids whose fills conflicted (their reconciliation stops there) and the
+    number of foreign fills ignored.
+    """
+    broken: set[str] = set()
+    foreign_fills = 0
+    seen: set[int] = set(known_trade_ids)
+    for fill in sorted(fills, key=lambda f: (f.timestamp, f.trade_id)):
+        if fill.trade_id in seen:
+            continue
+        seen.add(fill.trade_id)
+        owner = by_xid.get(fill.order_id)
+        cid = owner.client_order_id if owner is not None else fill.client_order_id
+        if cid is None or (owner is None and cid not in known_cids and not is_own_client_order_id(cid)):
+            foreign_fills += 1
+            continue
+        if cid in broken:
+            continue
+        if cid in sims:
+            try:
+                sims[cid], _ = on_fill(sims[cid], fill, now)
+            except IllegalTransition as exc:
+                broken.add(cid)
+                out.add(OrderConflict(cid, f"trade {fill.trade_id} of exchange order {fill.order_id}: {exc}"))
+                continue
+        elif cid not in known_cids:
+            # Ours, no row, not in the order lists: the cycle fetches it with get_order first.
+            first_xid = adopted.get(cid)
+            if first_xid is None:
+                adopted[cid] = fill.order_id
+                out.add(AdoptUnknownOrder(cid, fill.order_id, fill.symbol, fill.side, None))
+            elif first_xid != fill.order_id:
+                out.add(
+                    OrderConflict(cid, f"trade {fill.trade_id} of duplicate exchange order {fill.order_id}")
+                )
+                continue
+        out.add(ApplyFill(cid, fill))
+    return broken, foreign_fills
+
+
 def reconcile(
     local_orders: Sequence[ManagedOrder],
     exchange_open: Sequence[ExchangeOrder],
@@ -172,6 +261,9 @@ def reconcile(
 ) -> ReconcileReport:
     """Compare local state with exchange truth; return the corrections (see module docstring).
 
+    ``known_trade_ids``: the trade ids among ``fills`` that are already recorded.
+    ``ledger_balances``: per asset, wallet + reserve as the ledger has them.
+    ``prices``: quote value of one unit per asset (the quote asset itself = 1).
     ``known_client_order_ids``: client ids the database has rows for beyond ``local_orders``
     (terminal orders not loaded); such orders are never adopted again, and their late fills
     are applied to them.
@@ -188,70 +280,11 @@ def reconcile(
         if row.exchange_order_id not in by_xid and not is_own_client_order_id(row.client_order_id)
     )
 
-    # Adopt unknown orders of ours: one per client id, lowest exchange id; the rest are duplicates.
-    unknown_rows: dict[str, list[ExchangeOrder]] = defaultdict(list)
-    for xid in sorted(rows):
-        row = rows[xid]
-        cid = row.client_order_id
-        if xid in by_xid or cid is None or cid in known_cids or not is_own_client_order_id(cid):
-            continue
-        unknown_rows[cid].append(row)
     sims = dict(local)
-    adopted: dict[str, int] = {}
-    for cid, found in sorted(unknown_rows.items()):
-        first = found[0]
-        adopted[cid] = first.exchange_order_id
-        out.add(AdoptUnknownOrder(cid, first.exchange_order_id, first.symbol, first.side, first))
-        # Simulate the adopted row too, so its fills and final state come in this same report.
-        try:
-            sims[cid] = adopt_order(first, now)
-        except IllegalTransition as exc:
-            out.add(OrderConflict(cid, str(exc)))
-        if len(found) > 1:
-            others = found[1:]
-            out.add(
-                DuplicateClientOrderId(
-                    cid,
-                    first.exchange_order_id,
-                    tuple(r.exchange_order_id for r in others),
-                    tuple(r.exchange_order_id for r in others if r.status.is_open),
-                )
-            )
-
-    # Fills: each unknown trade of ours once, in time order; simulate them on the local orders.
-    broken: set[str] = set()
-    foreign_fills = 0
-    seen: set[int] = set(known_trade_ids)
-    for fill in sorted(fills, key=lambda f: (f.timestamp, f.trade_id)):
-        if fill.trade_id in seen:
-            continue
-        seen.add(fill.trade_id)
-        owner = by_xid.get(fill.order_id)
-        cid = owner.client_order_id if owner is not None else fill.client_order_id
-        if owner is None and (cid is None or (cid not in known_cids and not is_own_client_order_id(cid))):
-            foreign_fills += 1
-            continue
-        assert cid is not None
-        if cid in sims:
-            if cid in broken:
-                continue
-            try:
-                sims[cid], _ = on_fill(sims[cid], fill, now)
-            except IllegalTransition as exc:
-                broken.add(cid)
-                out.add(OrderConflict(cid, f"trade {fill.trade_id} of exchange order {fill.order_id}: {exc}"))
-                continue
-        elif cid not in known_cids:
-            if cid not in adopted:
-                adopted[cid] = fill.order_id
-                out.add(AdoptUnknownOrder(cid, fill.order_id, fill.symbol, fill.side, None))
-            elif adopted[cid] != fill.order_id:
-                out.add(
-                    OrderConflict(cid, f"trade {fill.trade_id} of duplicate exchange order {fill.order_id}")
-                )
-                continue
-        out.add(ApplyFill(cid, fill))
-
+    adopted = _adopt_unknown_rows(rows, by_xid, known_cids, sims, now, out)
+    broken, foreign_fills = _collect_fills(
+        fills, known_trade_ids, by_xid, known_cids, sims, adopted, now, out
+    )
     for cid, sim in sims.items():
         if cid not in broken:
             _reconcile_order(sim, rows, open_ids, now, grace_s, out)

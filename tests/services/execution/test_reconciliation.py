@@ -358,3 +358,17 @@ def test_apply_correction_refuses_other_orders_and_non_order_kinds() -> None:
         apply_correction(o, MarkNotPlaced(OTHER_CID), NOW, GRACE)
     with pytest.raises(ValueError, match="does not change"):
         apply_correction(o, CloseVanishedOrder(CID, 5001), NOW, GRACE)
+
+
+def test_fill_only_adoption_once_and_duplicate_exchange_order_conflicts() -> None:
+    f1 = fill("0.2", trade_id=1, order_id=77, client_order_id=OTHER_CID, side=Side.SELL, ts=1)
+    f2 = fill("0.3", trade_id=2, order_id=77, client_order_id=OTHER_CID, side=Side.SELL, ts=2)
+    f3 = fill("0.1", trade_id=3, order_id=78, client_order_id=OTHER_CID, side=Side.SELL, ts=3)
+    report = run(fills=[f3, f2, f1])
+    assert orders_part(report)[:3] == (
+        AdoptUnknownOrder(OTHER_CID, 77, "BTCTRY", Side.SELL, None),
+        ApplyFill(OTHER_CID, f1),
+        ApplyFill(OTHER_CID, f2),
+    )
+    conflicts = report.of_kind(OrderConflict)
+    assert len(conflicts) == 1 and "78" in conflicts[0].detail
