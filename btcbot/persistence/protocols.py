@@ -158,18 +158,42 @@ class MetaRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over every repository; rolls back unless ``commit()`` is called."""
+    """One transaction over every repository; rolls back unless ``commit()`` is called.
 
-    orders: OrderRepository
-    journal: JournalRepository
-    fills: FillRepository
-    ledger: LedgerRepository
-    cycles: CycleRepository
-    snapshots: SnapshotRepository
-    outbox: OutboxRepository
-    trading_state: TradingStateRepository
-    breakers: BreakerRepository
-    meta: MetaRepository
+    Repositories are read-only properties so that implementations may expose their concrete types.
+    """
+
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def journal(self) -> JournalRepository: ...
+
+    @property
+    def fills(self) -> FillRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def cycles(self) -> CycleRepository: ...
+
+    @property
+    def snapshots(self) -> SnapshotRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def trading_state(self) -> TradingStateRepository: ...
+
+    @property
+    def breakers(self) -> BreakerRepository: ...
+
+    @property
+    def meta(self) -> MetaRepository: ...
+
 
     def __enter__(self) -> Self: ...
 

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
 from btcbot.persistence.tables import CycleRow, OrderEventRow, SnapshotRow
 
 
-def _delete_in_batches(engine: Engine, table: type[OrderEventRow | CycleRow | SnapshotRow], where: object,
-                       key: object, batch_size: int) -> int:
-    total = 0
+def _delete_in_batches(engine: Engine, key: InstrumentedAttribute[int], where: ColumnElement[bool], batch_size: int) -> int:
+    """Delete rows matching ``where`` in short write transactions of ``batch_size`` keys each."""
+    table = key.class_.__table__
     writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    total = 0
     while True:
         with writer.begin() as conn:
-            ids = conn.execute(select(key).where(where).limit(batch_size)).scalars().all()  # type: ignore[call-overload]
+            ids = conn.execute(select(key).where(where).limit(batch_size)).scalars().all()
             if not ids:
                 return total
-            conn.execute(delete(table).where(key.in_(ids)))  # type: ignore[attr-defined]
+            conn.execute(delete(table).where(key.in_(ids)))
         total += len(ids)
 
 
@@ -44,16 +46,14 @@ def prune(
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     counts = {
-        "order_events": _delete_in_batches(
-            engine, OrderEventRow, OrderEventRow.at < older_than, OrderEventRow.id, batch_size
-        ),
-        "cycles": _delete_in_batches(engine, CycleRow, CycleRow.started_at < older_than, CycleRow.cycle_id, batch_size),
+        "order_events": _delete_in_batches(engine, OrderEventRow.id, OrderEventRow.at < older_than, batch_size),
+        "cycles": _delete_in_batches(engine, CycleRow.cycle_id, CycleRow.started_at < older_than, batch_size),
     }
     with engine.connect() as conn:
         newest = conn.execute(select(func.max(SnapshotRow.id))).scalar()
     keep = newest if newest is not None else 0
     counts["snapshots"] = _delete_in_batches(
-        engine, SnapshotRow, (SnapshotRow.at < older_than) & (SnapshotRow.id != keep), SnapshotRow.id, batch_size
+        engine, SnapshotRow.id, (SnapshotRow.at < older_than) & (SnapshotRow.id != keep), batch_size
     )
     cutoff = inputs_older_than if inputs_older_than is not None else older_than
     nulled = 0
