@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from btcbot.domain.enums import OrderState, VenueOrderStatus
+from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, SubmitAck
 from btcbot.domain.orders import ManagedOrder
@@ -77,7 +77,7 @@ def fills_complete(order: ManagedOrder) -> bool:
 
 
 def _check_identity(
-    order: ManagedOrder, *, exchange_order_id: int, client_order_id: str | None, symbol: str, side: object
+    order: ManagedOrder, *, exchange_order_id: int, client_order_id: str | None, symbol: str, side: Side
 ) -> None:
     if order.exchange_order_id is not None and order.exchange_order_id != exchange_order_id:
         raise _illegal(order, f"exchange order id {exchange_order_id} != known {order.exchange_order_id}")
@@ -108,12 +108,12 @@ def on_ack(order: ManagedOrder, ack: SubmitAck, at: datetime) -> Applied:
         side=ack.side,
     )
     if order.state in (S.SUBMITTING, S.UNKNOWN):
-        return order.transition(S.OPEN, at, exchange_order_id=ack.exchange_order_id), OrderEvent.ACKNOWLEDGED
-    if order.state in (S.OPEN, S.PARTIALLY_FILLED, S.CANCEL_REQUESTED, S.FILLED, S.CANCELED):
-        return order.transition(
-            order.state, at, exchange_order_id=ack.exchange_order_id
-        ), OrderEvent.ACKNOWLEDGED
-    raise _illegal(order, "acknowledgement for an order that cannot exist on the exchange")
+        target = S.OPEN
+    elif order.state in (S.OPEN, S.PARTIALLY_FILLED, S.CANCEL_REQUESTED, S.FILLED, S.CANCELED):
+        target = order.state
+    else:
+        raise _illegal(order, "acknowledgement for an order that cannot exist on the exchange")
+    return order.transition(target, at, exchange_order_id=ack.exchange_order_id), OrderEvent.ACKNOWLEDGED
 
 
 def on_rejected(order: ManagedOrder, error_name: str, code: int | None, at: datetime) -> Applied:
