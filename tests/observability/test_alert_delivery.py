@@ -26,6 +26,7 @@ from btcbot.observability.alerts import (
     Verdict,
     WebhookSender,
     make_formatter,
+    make_sender,
 )
 
 from .http_receiver import Receiver
@@ -176,3 +177,20 @@ def test_log_only_sender_marks_alerts_sent() -> None:
 def test_webhook_url_must_be_http() -> None:
     with pytest.raises(ValueError):
         WebhookSender("file:///etc/passwd", make_formatter("generic", "b"))
+
+
+def test_make_sender_picks_log_only_without_url_and_webhook_with_one(receiver: Receiver) -> None:
+    assert isinstance(make_sender(None, "generic", "btcbot"), LogOnlySender)
+    sender = make_sender(
+        receiver.url, "telegram", "btcbot", telegram_chat_id="7", redact=lambda s: s.replace("hunter2", "***")
+    )
+    alert = Alert(AlertKind.LEASE_LOST, Severity.CRITICAL, "lost hunter2", {}, "l-1", T0)
+    sender.send(alert, "alert:l-1")
+    (req,) = receiver.received()
+    assert json.loads(req.body) == {"chat_id": "7", "text": alert_text_expected()}
+    with pytest.raises(ValueError):
+        make_sender(receiver.url, "telegram", "btcbot")
+
+
+def alert_text_expected() -> str:
+    return "[CRITICAL] btcbot: lease_lost\nlost ***\nat: 2026-06-01T09:00:00+00:00"

@@ -1,6 +1,7 @@
 """Alerts: values, a pure dedup/rate-limit policy, payload formats, webhook delivery via an outbox."""
 
 from btcbot.observability.alerts.dispatcher import AlertDispatcher, DispatchReport
+from btcbot.observability.alerts.factory import make_sender
 from btcbot.observability.alerts.formatters import (
     PayloadFormatter,
     alert_text,
@@ -41,6 +42,7 @@ __all__ = [
     "alert_text",
     "generic_payload",
     "make_formatter",
+    "make_sender",
     "slack_payload",
     "telegram_payload",
 ]
