@@ -91,7 +91,7 @@ def test_alert_value_rules() -> None:
     assert a.kind is AlertKind.STALE_FEED and a.severity is Severity.CRITICAL
     assert a.details == {"a": "1"}
     with pytest.raises(TypeError):
-        a.details["b"] = "x"  # type: ignore[index]
+        a.details["b"] = "x"
     with pytest.raises(ValueError):
         Alert(AlertKind.STALE_FEED, Severity.INFO, "s", {}, "k", datetime(2026, 1, 1))
     with pytest.raises(ValueError):
