@@ -23,12 +23,18 @@ class TimeSync:
         self._resync_after_s = resync_after_s
         self._offset_ms = 0
         self._synced_at: float | None = None
+        self._measured = False
         self._last_stamp = 0
 
     @property
     def offset_ms(self) -> int:
         """server time minus local time, in ms (positive: the server is ahead)."""
         return self._offset_ms
+
+    @property
+    def measured(self) -> bool:
+        """True once any measurement was recorded (a stale offset beats no offset)."""
+        return self._measured
 
     def needs_sync(self) -> bool:
         """True before the first measurement, after ``invalidate`` and when the measurement is old."""
@@ -45,6 +51,7 @@ class TimeSync:
         midpoint = (sent_wall_ms + received_wall_ms) // 2
         self._offset_ms = server_ms - midpoint
         self._synced_at = self._clock.monotonic()
+        self._measured = True
 
     def now_ms(self) -> int:
         """Local wall time in ms (for measuring a round trip)."""

@@ -97,7 +97,14 @@ class Transport:
         if endpoint.private and self._credentials is None:
             raise AuthError("no credentials", endpoint=endpoint.name)
         if endpoint.private and self.time_sync.needs_sync():
-            self.sync_time()
+            try:
+                self.sync_time()
+            except ExchangeError as exc:
+                # Server time is a market-data call: its outage must not block private calls
+                # when an earlier offset exists. Without any measurement, nothing is sent.
+                if not self.time_sync.measured:
+                    raise
+                logger.warning("time sync failed ({}); keeping the previous offset", type(exc).__name__)
         attempt = 0
         while True:
             attempt += 1

@@ -492,3 +492,24 @@ def test_build_from_settings(clock: ManualClock, rsps: responses.RequestsMock) -
         client.submit_order(LIMIT_BUY)  # BTCTRY is not configured
     rsps.get(f"{BASE}/api/v2/ticker", body=body("rest_ticker_response_docs_legacy.json"))
     assert len(client.tickers()) == 2
+
+
+def test_time_sync_outage_keeps_previous_offset(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+    server_time(rsps, T0_MS + 1500)
+    rsps.get(f"{BASE}/api/v1/users/balances", body=body("rest_account_balance_response_docs.json"))
+    client = make(clock, resilience=ResilienceSettings(retry_max_attempts=1))
+    client.balances()
+    clock.advance(301)  # offset is stale now
+    rsps.replace(responses.GET, f"{BASE}/api/v2/server/time", body=requests.ConnectionError("down"))
+    client.balances()
+    stamp = int(rsps.calls[-1].request.headers["X-Stamp"])
+    assert stamp == T0_MS + 301_000 + 1500
+
+
+def test_private_call_not_sent_without_any_time_measurement(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{BASE}/api/v2/server/time", body=requests.ConnectionError("down"))
+    rsps.get(f"{BASE}/api/v1/users/balances", body=body("rest_account_balance_response_docs.json"))
+    client = make(clock, resilience=ResilienceSettings(retry_max_attempts=1))
+    with pytest.raises(TransientError):
+        client.balances()
+    assert "balances" not in client.request_counts()
