@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from btcbot.config.settings import LoadedSettings, load_settings
 from btcbot.observability.redaction import Redactor
@@ -17,6 +18,7 @@ class CliContext:
     overrides: dict[str, str] = field(default_factory=dict)
     _loaded: LoadedSettings | None = None
     redactor: Redactor = field(default_factory=Redactor)
+    telemetry: Any = None
 
     def load(self) -> LoadedSettings:
         """Load and validate settings once, then configure logging from them."""

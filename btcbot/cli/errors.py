@@ -61,3 +61,14 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         logger.opt(exception=exc).error("unexpected error", event="cli.unexpected_error")
         click.echo(f"btcbot: unexpected error: {_redactor(ctx_obj)(f'{type(exc).__name__}: {exc}')}", err=True)
         return int(ExitCode.ERROR)
+
+
+def placeholder(name: str, help_text: str) -> click.Command:
+    """A command that exists but is not available in this build: says so and exits 2."""
+
+    @click.command(name, help=help_text + " (not available yet in this build)",
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def command() -> None:
+        raise NotAvailable(f"`btcbot {name}` is not available yet in this build")
+
+    return command

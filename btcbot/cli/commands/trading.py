@@ -1,25 +1,181 @@
-"""Trading commands. Placeholders until the trading cycle lands: they say so and exit 2."""
+"""Trading commands: run, once, reconcile, status, halt, resume, replay. Thin: parse, call
+``btcbot.app``, print, exit code."""
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import click
 
-from btcbot.cli.errors import NotAvailable
+from btcbot.cli.context import CliContext
+from btcbot.cli.errors import CommandExit
+from btcbot.cli.errors import placeholder as _placeholder
+from btcbot.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from btcbot.observability.metrics_server import MetricsServer
 
 
-def _placeholder(name: str, help_text: str) -> click.Command:
-    @click.command(name, help=help_text + " (not available yet in this build)",
-                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def command() -> None:
-        raise NotAvailable(f"`btcbot {name}` is not available yet in this build")
+def _print_cycle(outcome: object) -> None:
+    from btcbot.app.operations import OnceOutcome
 
-    return command
+    assert isinstance(outcome, OnceOutcome)
+    r = outcome.result
+    if r is None:
+        click.echo(f"cycle skipped (safe mode): {outcome.error}")
+        return
+    decisions = ", ".join(r.decisions) or "no intents"
+    mode = f" SAFE MODE: {'; '.join(r.reasons)}" if r.safe_mode else ""
+    equity = f" equity {r.equity:.2f}" if r.equity is not None else ""
+    click.echo(f"cycle {r.cycle_id}: {decisions}; sent {r.submitted}; state {r.trading_state}{equity}{mode}")
 
 
-run_command = _placeholder("run", "Trade continuously at a fixed cadence.")
-once_command = _placeholder("once", "Run exactly one cycle, then exit.")
-reconcile_command = _placeholder("reconcile", "Compare local state with the exchange.")
-status_command = _placeholder("status", "Show equity, positions, orders and state.")
-halt_command = _placeholder("halt", "Halt trading.")
-resume_command = _placeholder("resume", "Resume trading.")
-replay_command = _placeholder("replay", "Replay a recorded cycle.")
+@click.command("once")
+@click.pass_obj
+def once_command(obj: CliContext) -> None:
+    """Run exactly one cycle, then exit (for cron). Exit 3 when the cycle ran in safe mode,
+    75 when another instance holds the lease."""
+    from btcbot.app.operations import run_once
+
+    outcome = run_once(obj.load().settings)
+    _print_cycle(outcome)
+    if outcome.safe_mode:
+        raise CommandExit(ExitCode.SAFE_MODE)
+
+
+@click.command("run")
+@click.option("--max-cycles", type=click.IntRange(min=1), default=None, help="Stop after N cycles.")
+@click.pass_obj
+def run_command(obj: CliContext, max_cycles: int | None) -> None:
+    """Trade continuously at trading.cycle_interval_s. SIGTERM/SIGINT finish the current cycle,
+    checkpoint, release the lease and exit 0."""
+    from btcbot.app.operations import run_forever
+
+    settings = obj.load().settings
+    server: MetricsServer | None = None
+    if settings.observability.metrics_port:
+        server = _start_metrics(obj)
+    try:
+        run_forever(settings, max_cycles=max_cycles, on_cycle=_print_cycle, **_telemetry_kw(obj, server))
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _telemetry_kw(obj: CliContext, server: MetricsServer | None) -> dict[str, object]:
+    if server is None:
+        return {}
+    return {"telemetry": obj.telemetry}
+
+
+def _start_metrics(obj: CliContext) -> MetricsServer:
+    from btcbot.adapters.clock import SystemClock
+    from btcbot.app.telemetry import Telemetry
+    from btcbot.observability.metrics import Metrics
+    settings = obj.load().settings
+    from btcbot.observability.metrics_server import MetricsServer
+
+    metrics = Metrics.create(enabled=True)
+    obj.telemetry = Telemetry(metrics=metrics)
+    server = MetricsServer(metrics, settings.observability.metrics_host, settings.observability.metrics_port,
+                           settings.observability.healthz_max_age_s, SystemClock())
+    port = server.start()
+    click.echo(f"metrics on http://{settings.observability.metrics_host}:{port}/metrics", err=True)
+    return server
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status_command(obj: CliContext, as_json: bool) -> None:
+    """Equity, cash, positions, open orders, trading state, breakers, last cycle (database only)."""
+    from btcbot.app.admin import status
+
+    doc = status(obj.load().settings)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    click.echo(f"mode            {doc['mode']}")
+    click.echo(f"trading state   {doc['trading_state']} ({doc['trading_state_reason']}, since {doc['trading_state_since']})")
+    click.echo(f"equity          {doc['equity']}  (high-water {doc['high_water_mark']}, day start {doc['day_start_equity']})")
+    click.echo(f"reserve bucket  {doc['reserve_bucket']}")
+    click.echo("wallet          " + (", ".join(f"{a} {v}" for a, v in doc["wallet"].items()) or "empty"))
+    click.echo("breakers        " + (", ".join(f"{g} {s}" for g, s in doc["breakers"].items()) or "all CLOSED"))
+    last = doc["last_cycle"]
+    click.echo("last cycle      " + ("none" if last is None else
+                                     f"{last['cycle_id']} at {last['started_at']} -> {last['outcome']}"))
+    click.echo(f"open orders     {len(doc['open_orders'])}")
+    for o in doc["open_orders"]:
+        click.echo(f"  {o['client_order_id']} {o['symbol']} {o['side']} {o['type']} {o['state']} "
+                   f"qty {o['quantity']} filled {o['filled']} @ {o['price']}")
+    if doc["recent_orders"]:
+        click.echo("recent orders")
+        for o in doc["recent_orders"]:
+            click.echo(f"  {o['client_order_id']} {o['symbol']} {o['side']} {o['state']} filled {o['filled']} "
+                       f"avg {o['avg_price']}")
+
+
+@click.command("halt")
+@click.option("--reason", required=True, help="Why (journalled).")
+@click.pass_obj
+def halt_command(obj: CliContext, reason: str) -> None:
+    """Stop trading: only cancels are sent until `btcbot resume`."""
+    from btcbot.adapters.clock import SystemClock
+    from btcbot.app.admin import set_state
+    from btcbot.domain.enums import TradingState
+
+    old, new = set_state(obj.load().settings, TradingState.HALTED, reason, SystemClock().now())
+    click.echo(f"trading state {old} -> {new}")
+
+
+@click.command("resume")
+@click.option("--reason", default="operator resumed", show_default=True, help="Why (journalled).")
+@click.pass_obj
+def resume_command(obj: CliContext, reason: str) -> None:
+    """Leave HALTED or REDUCING after a manual check (risk limits still apply)."""
+    from btcbot.adapters.clock import SystemClock
+    from btcbot.app.admin import set_state
+    from btcbot.domain.enums import TradingState
+
+    old, new = set_state(obj.load().settings, TradingState.ACTIVE, reason, SystemClock().now())
+    click.echo(f"trading state {old} -> {new}")
+
+
+@click.command("reconcile")
+@click.option("--apply", "apply_", is_flag=True, help="Execute the repair plan.")
+@click.option("--reason", default=None, help="Required with --apply when deposits/withdrawals are recorded.")
+@click.pass_obj
+def reconcile_command(obj: CliContext, apply_: bool, reason: str | None) -> None:
+    """Compare local state with the exchange and print the repair plan; --apply executes it:
+    adopt unknown orders and fills, close vanished orders, record deposits/withdrawals as
+    explicit external ledger postings (with --reason), and only then clear REDUCING."""
+    from btcbot.app.admin import reconcile
+
+    plan = reconcile(obj.load().settings, apply_, reason)
+    if not plan.rows:
+        click.echo("local state matches the exchange: nothing to repair")
+    else:
+        width = max(len(k) for k, _, _ in plan.rows)
+        click.echo(f"{'kind':<{width}}  {'subject':<10}  detail")
+        for kind, subject, detail in plan.rows:
+            click.echo(f"{kind:<{width}}  {subject:<10}  {detail}")
+    click.echo(plan.message + (" (REDUCING cleared)" if plan.cleared_reducing else ""))
+
+
+@click.command("replay")
+@click.argument("cycle_id", type=int)
+@click.pass_obj
+def replay_command(obj: CliContext, cycle_id: int) -> None:
+    """Re-run decide + risk on a recorded cycle's inputs and say whether the result matches."""
+    from btcbot.app.replay import replay
+
+    result = replay(obj.load().settings, cycle_id)
+    for line in result.lines:
+        click.echo(line)
+    click.echo("MATCH" if result.matches else "MISMATCH")
+    if not result.matches:
+        raise CommandExit(ExitCode.ERROR)
+
+
+__all__ = ["_placeholder"]

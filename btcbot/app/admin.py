@@ -1,0 +1,162 @@
+"""Operator commands: status, halt/resume, reconcile (plan and --apply), replay."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+
+from btcbot.app.wiring import App, build_app, load_rules, open_database
+from btcbot.config.settings import Settings
+from btcbot.domain.enums import TradingState
+from btcbot.domain.errors import ConfigError
+from btcbot.domain.ledger import Account, external_adjustment
+from btcbot.persistence.unit_of_work import SqlUnitOfWork
+from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus, render_plan
+from btcbot.services.reconcile_service import ExchangeView
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """Everything `btcbot status` shows, from the database only (no exchange call, no lease)."""
+    engine = open_database(settings)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            state = uow.trading_state.get()
+            snap = uow.snapshots.latest()
+            wallet = uow.ledger.wallet_balances()
+            reserve = uow.ledger.balance(Account.RESERVE, settings.trading.quote_asset)
+            orders = uow.orders.list_non_terminal()
+            breakers = uow.breakers.load()
+            recent = uow.orders.list_recent(10)
+        last = None
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar()
+            last_cycle_id = int(row) if row is not None else None
+        if last_cycle_id is not None:
+            with SqlUnitOfWork(engine) as uow:
+                last = uow.cycles.get(last_cycle_id)
+    finally:
+        engine.dispose()
+    return {
+        "mode": "paper" if settings.trading.dry_run else "live",
+        "trading_state": state.state.value,
+        "trading_state_reason": state.reason,
+        "trading_state_since": state.since.isoformat(),
+        "equity": str(snap.equity) if snap else None,
+        "high_water_mark": str(snap.high_water_mark) if snap else None,
+        "day_start_equity": str(snap.day_start_equity) if snap else None,
+        "reserve_bucket": str(reserve),
+        "wallet": {a: str(v) for a, v in sorted(wallet.items())},
+        "open_orders": [
+            {"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side.value,
+             "type": o.order_type.value, "state": o.state.value, "quantity": str(o.quantity),
+             "filled": str(o.filled_quantity), "price": None if o.price is None else str(o.price)}
+            for o in orders
+        ],
+        "recent_orders": [
+            {"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side.value, "state": o.state.value,
+             "filled": str(o.filled_quantity), "avg_price": None if o.average_price is None else str(o.average_price)}
+            for o in recent
+        ],
+        "breakers": {b.group: b.state for b in breakers},
+        "last_cycle": None if last is None else {
+            "cycle_id": last.cycle_id, "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "outcome": last.outcome, "safe_mode": last.safe_mode,
+        },
+    }
+
+
+def set_state(settings: Settings, state: TradingState, reason: str, now: datetime) -> tuple[str, str]:
+    """halt / resume: an operator's word, journalled. Works while a bot runs (no lease needed)."""
+    if not reason.strip():
+        raise ConfigError("--reason is required and must not be empty")
+    engine = open_database(settings)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            old = uow.trading_state.get()
+            uow.trading_state.set(state, f"manual: {reason.strip()}", now)
+            uow.commit()
+    finally:
+        engine.dispose()
+    return old.state.value, state.value
+
+
+@dataclass(frozen=True)
+class ReconcilePlan:
+    rows: list[tuple[str, str, str]]
+    applied: bool
+    cleared_reducing: bool
+    message: str
+
+
+def reconcile(settings: Settings, apply: bool, reason: str | None, **inject: Any) -> ReconcilePlan:
+    app = build_app(settings, **inject)
+    try:
+        app.lease.acquire()
+        return _reconcile(app, apply, reason)
+    finally:
+        app.close()
+
+
+def _exchange_view(app: App) -> ExchangeView:
+    universe = set(app.settings.trading.symbols)
+    tickers = {t.symbol: t.last for t in app.exchange.tickers() if t.symbol in universe}
+    return ExchangeView(app.exchange.open_orders(), app.exchange.balances(), tickers)
+
+
+def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
+    cycle = app.cycle()
+    reconciler = cycle.d.reconciler
+    view = _exchange_view(app)
+    _, report = reconciler.plan(view)
+    rows = render_plan(report)
+    if not apply:
+        return ReconcilePlan(rows, False, False, "plan only; run with --apply to execute it")
+    balance_issues = [c for c in report.corrections if isinstance(c, BalanceDrift | ExternalSurplus)]
+    if balance_issues and not (reason and reason.strip()):
+        raise ConfigError("the plan records deposits/withdrawals: --reason is required with --apply")
+    with app.fenced_uow() as uow:
+        cycle_id = uow.cycles.next_cycle_id()
+        uow.cycles.start(cycle_id, app.clock.now(), "reconcile")
+        uow.commit()
+    reconciler.sync(cycle_id, view, adopt=True)
+    # Re-plan after fills and orders are settled: what remains is outside money.
+    _, after = reconciler.plan(_exchange_view(app))
+    now = app.clock.now()
+    with app.fenced_uow() as uow:
+        for c in after.corrections:
+            if isinstance(c, BalanceDrift | ExternalSurplus) and c.diff != 0:
+                kind = "withdrawal" if c.diff < 0 else "deposit"
+                uow.ledger.post(external_adjustment(c.asset, Decimal(c.diff), f"{kind}: {reason}"), at=now,
+                                cycle_id=cycle_id)
+        state = uow.trading_state.get()
+        cleared = state.state is TradingState.REDUCING
+        if cleared:
+            uow.trading_state.set(TradingState.ACTIVE, f"reconciled: {reason or 'no balance changes'}", now, cycle_id)
+        uow.meta.set("reconcile.drift_streak", "0")
+        uow.cycles.finish(cycle_id, now, "reconcile")
+        uow.commit()
+    return ReconcilePlan(rows, True, cleared, "applied")
+
+
+def load_replay_inputs(settings: Settings, cycle_id: int) -> dict[str, Any]:
+    engine = open_database(settings)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            record = uow.cycles.get(cycle_id)
+    finally:
+        engine.dispose()
+    if record is None:
+        raise ConfigError(f"cycle {cycle_id} does not exist")
+    if not record.decision_inputs:
+        raise ConfigError(f"cycle {cycle_id} has no stored decision inputs (pruned, or it made no decision)")
+    doc: dict[str, Any] = json.loads(record.decision_inputs)
+    return doc
+
+
+__all__ = ["load_rules", "reconcile", "set_state", "status"]

@@ -1,0 +1,345 @@
+"""One trading cycle, always in the same order, each step a call you can test alone:
+
+    fetch      tickers (one call, all pairs), balances, open orders, candles when a bar closed
+    reconcile  fills of our orders booked once, unknown/open orders resolved, ledger vs balances
+    decide     strategy(snapshot, portfolio view, tradable symbols) -> intents
+    risk       capital policy + limits -> Approved (maybe resized) | Denied(code)
+    submit     order row + outbox row committed, then POST with the deterministic client id
+    reconcile  again, only when this cycle sent or cancelled something (books market fills now)
+    persist    post-trade check, trading state, snapshot, breakers, cycle record
+
+Why reconcile also runs before deciding: the strategy and the risk engine must see the fills of
+the last interval; with cron (`btcbot once`) there is no "end of the previous cycle" in the same
+process. Every step boundary is a transaction boundary; a crash anywhere leaves a state that the
+next cycle's reconcile repairs from exchange truth.
+
+Safe mode (stale or missing market data, an open market-data/orders/account breaker, an
+unreachable exchange): risk-increasing open orders are cancelled, no new entries are sent,
+risk-reducing exits still are. `once` then exits 3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+
+from btcbot.app.telemetry import Telemetry
+from btcbot.contracts.clock import Clock
+from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.strategy import MarketSnapshot, Strategy
+from btcbot.domain.enums import Side, TradingState
+from btcbot.domain.errors import ExchangeError
+from btcbot.domain.exchange_models import ExchangeOrder
+from btcbot.domain.intents import Approved, Denied, RiskDecision
+from btcbot.domain.ledger import Account
+from btcbot.domain.market import Balance
+from btcbot.domain.portfolio import PortfolioView
+from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
+from btcbot.persistence.protocols import UnitOfWork
+from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
+from btcbot.services.market_feed import MarketFeed, MarketState
+from btcbot.services.order_service import OrderService
+from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
+from btcbot.services.reconcile_service import ExchangeView, ReconcileService, SyncResult
+from btcbot.services.risk.engine import RiskEngine
+from btcbot.services.state_service import StateService
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    cycle_id: int
+    safe_mode: bool
+    reasons: tuple[str, ...]
+    intents: int
+    approved: int
+    denied: tuple[str, ...]
+    submitted: int
+    trading_state: TradingState
+    decisions: tuple[str, ...] = ()
+    equity: Decimal | None = None
+
+
+@dataclass
+class CycleDeps:
+    clock: Clock
+    exchange: ExchangeClient
+    uow: Callable[[], UnitOfWork]
+    strategy: Strategy
+    risk: RiskEngine
+    portfolio: PortfolioService
+    feed: MarketFeed
+    orders: OrderService
+    reconciler: ReconcileService
+    state: StateService
+    failpoints: Failpoints
+    telemetry: Telemetry
+    universe: tuple[str, ...]
+    quote: str
+    interval_s: int
+    settings_hash: str
+    renew_lease: Callable[[], None] = lambda: None
+    store_inputs: bool = True
+
+
+@dataclass
+class _Fetched:
+    market: MarketState | None = None
+    balances: list[Balance] | None = None
+    open_orders: list[ExchangeOrder] | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def settings_fingerprint(payload: str) -> str:
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class TradingCycle:
+    def __init__(self, deps: CycleDeps) -> None:
+        self.d = deps
+
+    # ---- steps -------------------------------------------------------------------------
+
+    def _begin(self) -> int:
+        self.d.renew_lease()
+        now = self.d.clock.now()
+        with self.d.uow() as uow:
+            cycle_id = uow.cycles.next_cycle_id()
+            uow.cycles.start(cycle_id, now, self.d.settings_hash)
+            uow.commit()
+        return cycle_id
+
+    def fetch(self) -> _Fetched:
+        d = self.d
+        out = _Fetched()
+        now = d.clock.now()
+        with d.telemetry.span("data_feed.update"):
+            try:
+                tickers, ages, stale = d.feed.tickers(now)
+                candles, candle_errors = d.feed.candles(now) if not stale else ({}, ())
+                out.market = MarketState(tickers, ages, stale, candles, candle_errors)
+                for symbol in stale:
+                    out.reasons.append(f"stale market data for {symbol}")
+                for symbol, age in ages.items():
+                    d.telemetry.metrics.set_market_data_age(symbol, age)
+            except ExchangeError as exc:
+                out.reasons.append(f"market data unavailable: {type(exc).__name__}")
+                logger.bind(event="data_feed.failed", outcome=type(exc).__name__).warning(str(exc))
+            try:
+                out.balances = d.exchange.balances()
+            except ExchangeError as exc:
+                out.reasons.append(f"balances unavailable: {type(exc).__name__}")
+                logger.bind(event="account.balances_failed", outcome=type(exc).__name__).warning(str(exc))
+            try:
+                out.open_orders = d.exchange.open_orders()
+            except ExchangeError as exc:
+                out.reasons.append(f"open orders unavailable: {type(exc).__name__}")
+                logger.bind(event="orders.open_failed", outcome=type(exc).__name__).warning(str(exc))
+        return out
+
+    def reconcile(self, cycle_id: int, fetched: _Fetched) -> SyncResult | None:
+        if fetched.open_orders is None:
+            return None
+        prices = {s: t.last for s, t in (fetched.market.tickers.items() if fetched.market else ())}
+        view = ExchangeView(open_orders=fetched.open_orders, balances=fetched.balances, prices=prices)
+        with self.d.telemetry.span("reconcile.sync"):
+            return self.d.reconciler.sync(cycle_id, view)
+
+    def build_view(self, market: MarketState | None, state: TradingState) -> PortfolioView:
+        d = self.d
+        now = d.clock.now()
+        tz = d.state.tz
+        with d.uow() as uow:
+            wallet = uow.ledger.wallet_balances()
+            reserve = uow.ledger.balance(Account.RESERVE, d.quote)
+            open_orders = uow.orders.list_non_terminal()
+            snapshot = uow.snapshots.latest()
+            realized = realized_pnl_mtd(uow.meta, now, tz)
+            notional = rolling_notional(uow.meta, now, tz)
+        prices: dict[str, Decimal] = {}
+        ages: dict[str, float] = {}
+        if market is not None:
+            prices = {s: t.last for s, t in market.tickers.items()}
+            ages = dict(market.ages_s)
+        return d.portfolio.view(PortfolioInputs(
+            wallet=wallet, reserve=reserve, prices=prices, open_orders=open_orders, snapshot=snapshot,
+            trading_state=state, market_age_s=ages, realized_pnl_mtd=realized, rolling_notional=notional,
+            now=now,
+        ))
+
+    def decide(self, market: MarketState, view: PortfolioView, tradable: Sequence[str]) -> list[Any]:
+        d = self.d
+        snapshot = MarketSnapshot.build(d.clock.now(), d.interval_s, market.tickers, market.candles)
+        with d.telemetry.span("strategy.decide"):
+            return list(d.strategy.decide(snapshot, view, tuple(tradable)))
+
+    def check(self, intents: Sequence[Any], view: PortfolioView) -> list[RiskDecision]:
+        with self.d.telemetry.span("risk.pre_trade"):
+            decisions = self.d.risk.pre_trade(intents, view, self.d.clock.now())
+        for decision in decisions:
+            if isinstance(decision, Denied):
+                self.d.telemetry.metrics.risk_reject(decision.code.value)
+                logger.bind(event="risk.reject", symbol=decision.intent.symbol, outcome=decision.code.value).info(
+                    decision.detail
+                )
+        return decisions
+
+    def submit(self, cycle_id: int, approved: Sequence[Approved]) -> int:
+        sent = 0
+        with self.d.telemetry.span("execution.submit"):
+            for decision in approved:
+                outcome = self.d.orders.submit(decision, cycle_id)
+                sent += 1 if outcome.sent else 0
+        return sent
+
+    def cancel_entries(self, cycle_id: int) -> int:
+        """Safe mode: cancel every open risk-increasing (BUY) order of ours."""
+        with self.d.uow() as uow:
+            orders = uow.orders.list_non_terminal()
+        count = 0
+        for order in orders:
+            if order.side is Side.BUY and order.exchange_order_id is not None:
+                count += 1 if self.d.orders.cancel(order, cycle_id) else 0
+        return count
+
+    # ---- the cycle -----------------------------------------------------------------------
+
+    def run(self) -> CycleResult:
+        d = self.d
+        cycle_id = self._begin()
+        with logger.contextualize(cycle_id=cycle_id), d.telemetry.span("live_cycle", cycle_id=cycle_id):
+            return self._run(cycle_id)
+
+    def _run(self, cycle_id: int) -> CycleResult:
+        d = self.d
+        start_mono = d.clock.monotonic()
+        fetched = self.fetch()
+        reasons = list(fetched.reasons)
+        sync = None
+        try:
+            sync = self.reconcile(cycle_id, fetched)
+        except ExchangeError as exc:
+            reasons.append(f"reconcile incomplete: {type(exc).__name__}")
+        if sync is not None:
+            reasons.extend(sync.reasons)
+        state = d.state.current()
+        if sync is not None and sync.requires_reducing and state.state is TradingState.ACTIVE:
+            state = d.state.set(TradingState.REDUCING, "; ".join(sync.drift_reasons) or "reconciliation", cycle_id)
+        reasons.extend(d.state.breaker_reasons())
+
+        market = fetched.market
+        safe_mode = bool(reasons)
+        view = self.build_view(market, state.state)
+        intents: list[Any] = []
+        decisions: list[RiskDecision] = []
+        if market is not None and market.fresh_symbols and state.state is not TradingState.HALTED:
+            tradable = [s for s in d.universe if s in market.fresh_symbols]
+            intents = self.decide(market, view, tradable)
+            decisions = self.check(intents, view)
+        approved = [x for x in decisions if isinstance(x, Approved)]
+        if safe_mode:
+            approved = [x for x in approved if not x.risk_increasing]
+        submitted = self.submit(cycle_id, approved)
+        cancelled = self.cancel_entries(cycle_id) if safe_mode else 0
+        if submitted or cancelled:
+            try:
+                refreshed = _Fetched(market=market, balances=d.exchange.balances(), open_orders=d.exchange.open_orders())
+                self.reconcile(cycle_id, refreshed)
+            except ExchangeError as exc:
+                reasons.append(f"post-submit reconcile incomplete: {type(exc).__name__}")
+        result = self.persist(cycle_id, market, state.state, reasons, intents, decisions, submitted, start_mono)
+        return result
+
+    def persist(
+        self,
+        cycle_id: int,
+        market: MarketState | None,
+        state: TradingState,
+        reasons: list[str],
+        intents: Sequence[Any],
+        decisions: Sequence[RiskDecision],
+        submitted: int,
+        start_mono: float,
+    ) -> CycleResult:
+        d = self.d
+        d.failpoints.hit(BEFORE_CHECKPOINT)
+        view = self.build_view(market, state)
+        post = d.risk.post_trade(view, d.clock.now())
+        new_state = d.state.apply_post_trade(post, cycle_id)
+        now = d.clock.now()
+        safe_mode = bool(reasons)
+        denied = tuple(sorted(x.code.value for x in decisions if isinstance(x, Denied)))
+        with d.uow() as uow:
+            harvested = d.state.harvest(uow, view, cycle_id, now)
+            uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
+            d.state.save_breakers(uow)
+            if d.store_inputs and market is not None:
+                uow.cycles.store_inputs(cycle_id, _decision_inputs(market, view, intents, decisions))
+            uow.cycles.finish(
+                cycle_id, now, "safe_mode" if safe_mode else "ok", safe_mode=safe_mode,
+                exit_code=3 if safe_mode else 0, requests=sum(d.exchange.request_counts().values()),
+            )
+            uow.commit()
+        d.failpoints.hit(AFTER_CHECKPOINT)
+        duration_ms = (d.clock.monotonic() - start_mono) * 1000
+        d.telemetry.cycle_finished(view, new_state, duration_ms, now)
+        summary = [f"{type(x).__name__}:{x.intent.symbol}:{x.intent.side}" for x in decisions]
+        logger.bind(event="cycle.finished", outcome="safe_mode" if safe_mode else "ok", latency_ms=round(duration_ms, 1)).info(
+            f"cycle {cycle_id}: {len(intents)} intents, {submitted} sent, state {new_state}"
+            + (f", safe mode: {'; '.join(reasons)}" if safe_mode else "")
+        )
+        return CycleResult(
+            cycle_id=cycle_id, safe_mode=safe_mode, reasons=tuple(reasons), intents=len(intents),
+            approved=sum(1 for x in decisions if isinstance(x, Approved)), denied=denied,
+            submitted=submitted, trading_state=new_state, decisions=tuple(summary), equity=view.equity,
+        )
+
+
+def _decision_inputs(
+    market: MarketState, view: PortfolioView, intents: Sequence[Any], decisions: Sequence[RiskDecision]
+) -> str:
+    """Compact replay record: tickers, the newest candle time per symbol (bars themselves live in
+    the candle store), the portfolio view, and what was decided."""
+    doc = {
+        "tickers": {s: [str(t.bid), str(t.ask), str(t.last), t.timestamp.isoformat()] for s, t in sorted(market.tickers.items())},
+        "candles_until": {s: bars[-1].open_time.isoformat() for s, bars in sorted(market.candles.items()) if bars},
+        "candle_count": {s: len(bars) for s, bars in sorted(market.candles.items())},
+        "view": _view_doc(view),
+        "decisions": [_decision_doc(x) for x in decisions],
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def _view_doc(view: PortfolioView) -> dict[str, Any]:
+    return {
+        "cash_free": str(view.cash_free), "cash_total": str(view.cash_total), "equity": str(view.equity),
+        "high_water": str(view.high_water), "day_start_equity": str(view.day_start_equity),
+        "reserve_bucket": str(view.reserve_bucket), "rolling_30d_notional": str(view.rolling_30d_notional),
+        "realized_pnl_mtd": str(view.realized_pnl_mtd), "harvested_mtd": str(view.harvested_mtd),
+        "trading_state": view.trading_state.value,
+        "positions": {k: str(v) for k, v in view.positions.items()},
+        "prices": {k: str(v) for k, v in view.prices.items()},
+        "ages": {k: v for k, v in view.market_data_age_s.items()},
+        "open_buy_qty": {k: str(v) for k, v in view.open_buy_qty.items()},
+        "open_sell_qty": {k: str(v) for k, v in view.open_sell_qty.items()},
+        "day_start_date": view.day_start_date.isoformat() if view.day_start_date else None,
+        "pnl_month": view.pnl_month,
+    }
+
+
+def _decision_doc(decision: RiskDecision) -> dict[str, Any]:
+    intent = decision.intent
+    doc: dict[str, Any] = {
+        "kind": type(decision).__name__, "symbol": intent.symbol, "side": intent.side.value,
+        "type": intent.order_type.value, "quantity": str(intent.quantity),
+    }
+    if isinstance(decision, Denied):
+        doc["code"] = decision.code.value
+    return doc
+
+

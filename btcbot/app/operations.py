@@ -1,0 +1,131 @@
+"""What each trading command does, without click: the CLI parses, calls one of these, and maps
+the result to an exit code. Every function takes the settings and the injectable parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+
+from btcbot.app.cycle import CycleResult
+from btcbot.app.error_policy import Action, action_for
+from btcbot.app.runner import Cadence, StopFlag, install_signal_handlers, run_loop
+from btcbot.app.wiring import App, ExchangeUnavailable, build_app
+from btcbot.config.settings import Settings
+from btcbot.domain.enums import Side, TradingState
+from btcbot.domain.errors import ExchangeError
+from btcbot.persistence.genesis import record_genesis
+
+
+@dataclass(frozen=True)
+class OnceOutcome:
+    result: CycleResult | None
+    safe_mode: bool
+    error: str | None = None
+
+
+def ensure_genesis(app: App) -> None:
+    """First start: record the starting capital as explicit external postings (once)."""
+    from btcbot.persistence.genesis import GENESIS_KEY
+
+    with app.fenced_uow() as uow:
+        if uow.meta.get(GENESIS_KEY) is not None:
+            return
+    balances = {b.asset: b for b in app.exchange.balances()}
+    quote = app.settings.trading.quote_asset
+    free_quote = balances[quote].free if quote in balances else Decimal(0)
+    holdings = {a: b.total for a, b in balances.items() if a != quote}
+    with app.fenced_uow() as uow:
+        posted = record_genesis(uow, free_quote, quote, app.settings.capital.allocation, holdings,
+                                app.settings.capital.adopt_existing_holdings, app.clock.now())
+        uow.commit()
+    logger.bind(event="ledger.genesis", outcome="ok").info(
+        "genesis: " + ", ".join(f"{p.asset} {p.amount}" for p in posted if p.account.value == "wallet")
+    )
+
+
+def _halt(app: App, reason: str) -> None:
+    with app.fenced_uow() as uow:
+        uow.trading_state.set(TradingState.HALTED, reason, app.clock.now())
+        uow.commit()
+    logger.bind(event="trading_state.change", outcome="HALTED").error(f"trading HALTED: {reason}")
+
+
+def _guarded_cycle(app: App) -> OnceOutcome:
+    """One cycle with the error policy applied (ARCHITECTURE.md section 6)."""
+    try:
+        result = app.cycle().run()
+        return OnceOutcome(result, result.safe_mode)
+    except ExchangeUnavailable as exc:
+        logger.bind(event="cycle.safe_mode", outcome="exchange_unavailable").warning(str(exc))
+        return OnceOutcome(None, True, str(exc))
+    except Exception as exc:
+        action = action_for(exc)
+        if action is Action.HALT:
+            _halt(app, f"{type(exc).__name__}: {exc}")
+            raise
+        if action is Action.SAFE_MODE:
+            logger.bind(event="cycle.safe_mode", outcome=type(exc).__name__).warning(str(exc))
+            return OnceOutcome(None, True, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def start(settings: Settings, **inject: Any) -> App:
+    app = build_app(settings, **inject)
+    try:
+        app.lease.acquire()
+        try:
+            ensure_genesis(app)
+        except ExchangeError as exc:
+            logger.bind(event="ledger.genesis", outcome="deferred").warning(
+                f"genesis deferred, exchange unavailable: {type(exc).__name__}"
+            )
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+def run_once(settings: Settings, **inject: Any) -> OnceOutcome:
+    app = start(settings, **inject)
+    try:
+        return _guarded_cycle(app)
+    finally:
+        app.close()
+
+
+def run_forever(
+    settings: Settings,
+    max_cycles: int | None = None,
+    on_cycle: Callable[[OnceOutcome], None] | None = None,
+    **inject: Any,
+) -> int:
+    app = start(settings, **inject)
+    stop = StopFlag()
+    restore = install_signal_handlers(stop)
+    try:
+        cadence = Cadence(settings.trading.cycle_interval_s, settings.trading.cycle_jitter_s)
+
+        def one() -> None:
+            outcome = _guarded_cycle(app)
+            if on_cycle is not None:
+                on_cycle(outcome)
+
+        count = run_loop(one, app.clock, cadence, stop, max_cycles)
+        if stop.requested:
+            logger.bind(event="runner.stop", outcome=stop.signal_name).info("stop requested; finished the cycle")
+            if settings.trading.cancel_entries_on_shutdown:
+                cycle = app.cycle()
+                cycle.cancel_entries(0)
+        return count
+    finally:
+        restore()
+        app.close()
+
+
+def open_entry_orders(app: App) -> int:
+    with app.uow() as uow:
+        return sum(1 for o in uow.orders.list_non_terminal() if o.side is Side.BUY)

@@ -1,0 +1,264 @@
+"""build_app(): the one place that turns settings into the object graph.
+
+Nothing is constructed at import time. Tests pass fakes (clock, exchange, failpoints, telemetry)
+through the same door the CLI uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from loguru import logger
+from sqlalchemy.engine import Engine
+
+from btcbot.adapters.clock import SystemClock
+from btcbot.app.cycle import CycleDeps, TradingCycle, settings_fingerprint
+from btcbot.app.telemetry import Telemetry
+from btcbot.config.secrets import Credentials, load_credentials
+from btcbot.config.settings import Settings
+from btcbot.contracts.clock import Clock
+from btcbot.contracts.exchange import ExchangeClient
+from btcbot.domain.breaker import BreakerBoard, BreakerSettings
+from btcbot.domain.errors import ConfigError, ExchangeError
+from btcbot.domain.market import SymbolRules
+from btcbot.domain.venue import min_order_notional
+from btcbot.failpoints import Failpoints
+from btcbot.persistence.engine import create_engine_for
+from btcbot.persistence.lease import LeaseToken, acquire, release, renew
+from btcbot.persistence.protocols import UnitOfWork
+from btcbot.persistence.unit_of_work import SqlUnitOfWork
+from btcbot.services.candle_store import CandleStore, MemoryCandleStore
+from btcbot.services.market_feed import MarketFeed
+from btcbot.services.order_service import OrderService
+from btcbot.services.portfolio_service import PortfolioService
+from btcbot.services.reconcile_service import ReconcileService
+from btcbot.services.risk.capital_policy import fee_rate
+from btcbot.services.risk.engine import RiskEngine
+from btcbot.services.state_service import StateService, load_breaker_board
+
+META_RULES = "exchange.rules"
+
+
+class ExchangeUnavailable(ExchangeError):
+    """The exchange could not be reached at start-up and no venue rules are cached yet.
+
+    Operator: nothing; the next run tries again (exit 3, safe mode). Check connectivity if it lasts.
+    """
+
+
+def open_database(settings: Settings) -> Engine:
+    """Engine for the configured database; refuses a schema that is not at the shipped head."""
+    from btcbot.persistence.migrations import current_for_engine, head
+
+    engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
+    current, wanted = current_for_engine(engine), head()
+    if current != wanted:
+        engine.dispose()
+        raise ConfigError(
+            f"database {settings.database.url.split('://')[0]} is at revision {current or 'none'}, "
+            f"code needs {wanted}: run `btcbot db upgrade`"
+        )
+    return engine
+
+
+def breaker_settings(settings: Settings) -> BreakerSettings:
+    r = settings.resilience
+    return BreakerSettings(r.breaker_threshold, r.breaker_cooldown_s, r.breaker_half_open_probes)
+
+
+@dataclass
+class LeaseKeeper:
+    engine: Engine
+    clock: Clock
+    ttl_s: float
+    token: LeaseToken | None = None
+
+    def acquire(self) -> LeaseToken:
+        self.token = acquire(self.engine, socket.gethostname(), os.getpid(), self.ttl_s, self.clock.now())
+        return self.token
+
+    def renew(self) -> None:
+        if self.token is not None:
+            self.token = renew(self.engine, self.token, self.ttl_s, self.clock.now())
+
+    def release(self) -> None:
+        if self.token is not None:
+            release(self.engine, self.token, self.clock.now())
+            self.token = None
+
+
+def _rules_to_json(rules: dict[str, SymbolRules]) -> str:
+    def enc(r: SymbolRules) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in
+                ((f, getattr(r, f)) for f in SymbolRules.__slots__)}  # type: ignore[attr-defined]
+
+    return json.dumps({s: enc(r) for s, r in sorted(rules.items())}, sort_keys=True)
+
+
+def _rules_from_json(text: str) -> dict[str, SymbolRules]:
+    decimals = {"min_exchange_value", "tick_size", "min_price", "max_price", "min_amount", "max_amount",
+                "min_limit_price", "max_limit_price"}
+    out: dict[str, SymbolRules] = {}
+    for symbol, doc in json.loads(text).items():
+        kwargs: dict[str, Any] = {k: (Decimal(v) if k in decimals and v is not None else v) for k, v in doc.items()}
+        out[symbol] = SymbolRules(**kwargs)
+    return out
+
+
+def load_rules(exchange: ExchangeClient, uow: Callable[[], UnitOfWork], universe: tuple[str, ...]) -> dict[str, SymbolRules]:
+    """Venue rules of the universe from exchangeinfo (cached in the DB for degraded starts).
+
+    A universe symbol the exchange does not list, or lists as not TRADING, is a configuration
+    error: the bot never trades outside a live, known market.
+    """
+    try:
+        listed = {r.symbol: r for r in exchange.exchange_info()}
+    except ExchangeError as exc:
+        with uow() as session:
+            cached = session.meta.get(META_RULES)
+        if cached is None:
+            raise ExchangeUnavailable(f"exchangeinfo unavailable ({type(exc).__name__}) and no cached rules") from None
+        logger.bind(event="exchange.rules_cached", outcome="degraded").warning("using cached venue rules")
+        return _rules_from_json(cached)
+    missing = [s for s in universe if s not in listed]
+    if missing:
+        raise ConfigError(f"BTCBOT_TRADING__SYMBOLS: not listed by the exchange: {', '.join(missing)}")
+    halted = [s for s in universe if not listed[s].tradable]
+    if halted:
+        raise ConfigError(f"BTCBOT_TRADING__SYMBOLS: not TRADING on the exchange: {', '.join(halted)}")
+    rules = {s: listed[s] for s in universe}
+    with uow() as session:
+        session.meta.set(META_RULES, _rules_to_json(rules))
+        session.commit()
+    return rules
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    exchange: ExchangeClient
+    lease: LeaseKeeper
+    uow: Callable[[], UnitOfWork]
+    breakers: BreakerBoard
+    telemetry: Telemetry
+    failpoints: Failpoints
+    credentials: Credentials | None = None
+    candle_store: CandleStore = field(default_factory=MemoryCandleStore)
+    _cycle: TradingCycle | None = None
+
+    def fenced_uow(self) -> UnitOfWork:
+        token = self.lease.token.token if self.lease.token is not None else None
+        return SqlUnitOfWork(self.engine, fencing_token=token)
+
+    def cycle(self) -> TradingCycle:
+        """The trading cycle (needs the exchange's venue rules: fetched once, then cached)."""
+        if self._cycle is None:
+            self._cycle = build_cycle(self)
+        return self._cycle
+
+    def close(self) -> None:
+        self.lease.release()
+        self.engine.dispose()
+
+
+def _fee_rates(settings: Settings) -> tuple[Decimal, Decimal, Decimal]:
+    cap = settings.capital
+    taker = cap.taker_fee_bps / Decimal(10000)
+    return taker, cap.fee_tax_ratio, fee_rate(cap.taker_fee_bps, cap.fee_tax_ratio)
+
+
+def build_cycle(app: App) -> TradingCycle:
+    from btcbot.strategies.registry import load_strategy
+
+    s = app.settings
+    universe = tuple(s.trading.symbols)
+    quote = s.trading.quote_asset
+    rules = load_rules(app.exchange, app.fenced_uow, universe)
+    margin = s.exchange.min_notional_margin
+    strategy = load_strategy(s.trading.strategy, s.trading.strategy_id)
+    risk = RiskEngine(
+        s.risk, s.capital, universe,
+        min_notional={sym: min_order_notional(rules[sym], margin) for sym in universe},
+        quantity_step={sym: rules[sym].numerator_scale for sym in universe},
+    )
+    taker, tax, combined = _fee_rates(s)
+    tz = s.risk.day_boundary_tz
+    metrics = app.telemetry.metrics
+    orders = OrderService(
+        app.exchange, app.fenced_uow, app.clock, rules, app.failpoints, margin, taker, tax,
+        on_event=lambda kind, detail: (metrics.order_submitted() if kind == "submitted"
+                                       else metrics.order_rejected(detail) if kind == "rejected" else None),
+    )
+    state = StateService(app.fenced_uow, app.clock, app.breakers, tz, s.capital, quote)
+    reconciler = ReconcileService(
+        app.exchange, app.fenced_uow, app.clock, universe, quote, s.risk.drift_tolerance_quote,
+        s.trading.unknown_grace_s, tz, app.failpoints,
+    )
+    feed = MarketFeed(app.exchange, app.candle_store, universe, s.trading.candle_interval_s,
+                      strategy.required_history(), s.risk.market_data_max_age_s)
+    deps = CycleDeps(
+        clock=app.clock, exchange=app.exchange, uow=app.fenced_uow, strategy=strategy, risk=risk,
+        portfolio=PortfolioService(universe, quote, combined, tz), feed=feed, orders=orders,
+        reconciler=reconciler, state=state, failpoints=app.failpoints, telemetry=app.telemetry,
+        universe=universe, quote=quote, interval_s=s.trading.candle_interval_s,
+        settings_hash=settings_fingerprint(s.model_dump_json(exclude={"auth"})),
+        renew_lease=app.lease.renew,
+    )
+    return TradingCycle(deps)
+
+
+def build_exchange(
+    settings: Settings, clock: Clock, breakers: BreakerBoard, credentials: Credentials | None,
+    engine: Engine, observer: Any = None,
+) -> ExchangeClient:
+    from btcbot.adapters.btcturk.client import build_btcturk_client
+
+    if settings.trading.dry_run:
+        from btcbot.adapters.paper import build_paper_exchange  # type: ignore[attr-defined]
+
+        return build_paper_exchange(settings, clock, engine)  # type: ignore[no-any-return]
+    return build_btcturk_client(settings, credentials, clock, breakers=breakers, observer=observer)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    exchange: ExchangeClient | None = None,
+    failpoints: Failpoints | None = None,
+    telemetry: Telemetry | None = None,
+    candle_store: CandleStore | None = None,
+    environ: dict[str, str] | None = None,
+) -> App:
+    """Open the database and build the app; the lease is NOT taken here (``app.lease.acquire()``)."""
+    clock = clock or SystemClock()
+    engine = open_database(settings)
+    credentials = load_credentials(settings, required=not settings.trading.dry_run)
+    failpoints = failpoints or Failpoints.from_env(environ if environ is not None else dict(os.environ))
+    telemetry = telemetry or Telemetry.disabled()
+
+    def plain_uow() -> UnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    breakers = load_breaker_board(plain_uow, breaker_settings(settings))
+    if exchange is None:
+        exchange = build_exchange(settings, clock, breakers, credentials, engine,
+                                  observer=telemetry.metrics.api_call if telemetry.metrics.enabled else None)
+    elif hasattr(exchange, "breakers"):
+        breakers = exchange.breakers
+    if candle_store is None:
+        from btcbot.persistence.candles import SqlCandleStore  # type: ignore[import-not-found]
+
+        candle_store = SqlCandleStore(engine)
+    lease = LeaseKeeper(engine, clock, settings.database.lease_ttl_s)
+    return App(settings=settings, clock=clock, engine=engine, exchange=exchange, lease=lease, uow=plain_uow,
+               breakers=breakers, telemetry=telemetry, failpoints=failpoints, credentials=credentials,
+               candle_store=candle_store)

@@ -1,0 +1,93 @@
+"""The fetch step's market half: one ticker call for all pairs, candles only when a bar closed.
+
+Freshness: a ticker older than ``max_age_s`` (by the ticker's own timestamp against our clock) is
+stale; a stale or missing symbol is reported, and the cycle goes to safe mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from loguru import logger
+
+from btcbot.contracts.exchange import MarketData
+from btcbot.domain.errors import ExchangeError
+from btcbot.domain.market import Candle, Ticker
+from btcbot.services.candle_store import CandleStore
+
+
+@dataclass(frozen=True)
+class MarketState:
+    tickers: dict[str, Ticker]
+    ages_s: dict[str, float]
+    stale: tuple[str, ...]
+    candles: dict[str, tuple[Candle, ...]] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    @property
+    def fresh_symbols(self) -> tuple[str, ...]:
+        return tuple(s for s in sorted(self.tickers) if s not in self.stale)
+
+
+def last_closed_open_time(now: datetime, interval_s: int) -> datetime:
+    """Open time of the newest bar that has closed at ``now`` (bars aligned to the epoch)."""
+    epoch = int(now.timestamp())
+    current_open = epoch - epoch % interval_s
+    return datetime.fromtimestamp(current_open - interval_s, tz=now.tzinfo)
+
+
+class MarketFeed:
+    def __init__(
+        self,
+        market: MarketData,
+        store: CandleStore,
+        universe: Sequence[str],
+        interval_s: int,
+        history: int,
+        max_age_s: float,
+    ) -> None:
+        self._market = market
+        self._store = store
+        self._universe = tuple(universe)
+        self._interval = interval_s
+        self._history = max(1, history)
+        self._max_age = max_age_s
+
+    def tickers(self, now: datetime) -> tuple[dict[str, Ticker], dict[str, float], tuple[str, ...]]:
+        all_tickers = self._market.tickers()
+        tickers = {t.symbol: t for t in all_tickers if t.symbol in self._universe}
+        ages = {s: max(0.0, (now - t.timestamp).total_seconds()) for s, t in tickers.items()}
+        stale = tuple(
+            s for s in self._universe if s not in tickers or ages[s] > self._max_age or tickers[s].last <= 0
+        )
+        return tickers, ages, stale
+
+    def candles(self, now: datetime) -> tuple[dict[str, tuple[Candle, ...]], tuple[str, ...]]:
+        """Closed bars per symbol (newest ``history``), fetching only what closed since last time."""
+        newest_closed = last_closed_open_time(now, self._interval)
+        result: dict[str, tuple[Candle, ...]] = {}
+        errors: list[str] = []
+        for symbol in self._universe:
+            stored = self._store.latest(symbol, self._interval, self._history)
+            if not stored or stored[-1].open_time < newest_closed:
+                start = (
+                    stored[-1].open_time + timedelta(seconds=self._interval)
+                    if stored and len(stored) >= self._history
+                    else newest_closed - timedelta(seconds=self._interval * (self._history - 1))
+                )
+                try:
+                    fetched = [
+                        c for c in self._market.candles(symbol, self._interval, start, newest_closed)
+                        if c.is_closed(now)
+                    ]
+                except ExchangeError as exc:
+                    errors.append(f"candles {symbol}: {type(exc).__name__}")
+                    logger.bind(event="data_feed.candles_failed", symbol=symbol).warning(str(exc))
+                    fetched = []
+                if fetched:
+                    self._store.add(fetched)
+                    stored = self._store.latest(symbol, self._interval, self._history)
+            result[symbol] = tuple(stored)
+        return result, tuple(errors)

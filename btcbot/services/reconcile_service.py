@@ -1,0 +1,343 @@
+"""Runs reconciliation against the exchange and executes its corrections.
+
+Gathering costs requests only where something may have changed: fills are fetched for orders that
+left the open list, show progress there, or await a cancel; history (``allOrders``) only for the
+symbols of unresolved or vanished orders. An idle cycle costs nothing beyond the open orders and
+balances the fetch step already has.
+
+Execution of the pure report (``services.execution.reconciliation``):
+- ApplyFill: fill row + ledger postings + order + accounting in ONE transaction (once per trade id);
+- UpdateOrderState / MarkNotPlaced: through the transition table, journalled;
+- CloseVanishedOrder: ask ``get_order`` and apply what it says;
+- DuplicateClientOrderId: the extra open orders are cancelled;
+- AdoptUnknownOrder, OrderConflict: never adopted silently in a cycle; trading goes to REDUCING
+  and ``btcbot reconcile --apply`` adopts after a human looked;
+- BalanceDrift (exchange holds less than the ledger): REDUCING + alert once it is seen in two
+  consecutive cycles (a fill landing between the balance and trade requests can fake one cycle
+  of drift); ExternalSurplus: information only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from loguru import logger
+
+from btcbot.contracts.clock import Clock
+from btcbot.contracts.exchange import Account
+from btcbot.domain.enums import OrderState
+from btcbot.domain.errors import ExchangeError
+from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ledger import Account as LedgerAccount
+from btcbot.domain.ledger import postings_for_fill
+from btcbot.domain.market import Balance
+from btcbot.domain.orders import ManagedOrder
+from btcbot.domain.symbols import parse_pair
+from btcbot.failpoints import MID_FILL_APPLICATION, MID_RECONCILE, Failpoints
+from btcbot.persistence.protocols import UnitOfWork
+from btcbot.services.accounting import record_fill
+from btcbot.services.execution.client_order_id import is_own_client_order_id
+from btcbot.services.execution.corrections import (
+    AdoptUnknownOrder,
+    ApplyFill,
+    BalanceDrift,
+    CloseVanishedOrder,
+    DuplicateClientOrderId,
+    ExternalSurplus,
+    MarkNotPlaced,
+    OrderConflict,
+    ReconcileReport,
+    UpdateOrderState,
+    kind_name,
+)
+from btcbot.services.execution.order_events import on_exchange_order, on_fill, on_not_found_after_grace
+from btcbot.services.execution.reconciliation import reconcile
+from btcbot.services.order_service import OUTBOX_SUBMIT
+
+META_DRIFT_STREAK = "reconcile.drift_streak"
+UNRESOLVED = frozenset({OrderState.PLANNED, OrderState.SUBMITTING, OrderState.UNKNOWN})
+HISTORY_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ExchangeView:
+    open_orders: Sequence[ExchangeOrder]
+    balances: Sequence[Balance] | None
+    prices: Mapping[str, Decimal]  # symbol -> last price
+
+
+@dataclass
+class SyncResult:
+    report: ReconcileReport
+    applied_fills: int = 0
+    reasons: list[str] = field(default_factory=list)
+    drift_reasons: list[str] = field(default_factory=list)
+    requires_reducing: bool = False
+
+
+@dataclass(frozen=True)
+class Gathered:
+    local: list[ManagedOrder]
+    exchange_open: list[ExchangeOrder]
+    exchange_recent: list[ExchangeOrder]
+    fills: list[Fill]
+    known_trade_ids: frozenset[int]
+    known_client_ids: frozenset[str]
+    ledger: dict[str, Decimal]
+
+
+class ReconcileService:
+    def __init__(
+        self,
+        account: Account,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        universe: Sequence[str],
+        quote: str,
+        dust_tolerance_quote: Decimal,
+        grace_s: float,
+        tz: str,
+        failpoints: Failpoints,
+        drift_cycles: int = 2,
+    ) -> None:
+        self._account = account
+        self._uow = uow
+        self._clock = clock
+        self._universe = tuple(universe)
+        self._quote = quote
+        self._dust = dust_tolerance_quote
+        self._grace = grace_s
+        self._tz = tz
+        self._fp = failpoints
+        self._drift_cycles = drift_cycles
+
+    # ---- gathering ---------------------------------------------------------------------
+
+    def gather(self, view: ExchangeView) -> Gathered:
+        now = self._clock.now()
+        with self._uow() as uow:
+            local = uow.orders.list_non_terminal()
+            ledger = dict(uow.ledger.wallet_balances())
+            reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
+        if reserve:
+            ledger[self._quote] = ledger.get(self._quote, Decimal(0)) + reserve
+        open_rows = [r for r in view.open_orders if r.symbol in self._universe]
+        open_by_id = {r.exchange_order_id: r for r in open_rows}
+        need_history: dict[str, datetime] = {}
+        fill_ids: set[int] = set()
+        for order in local:
+            xid = order.exchange_order_id
+            if order.state in UNRESOLVED or xid is None:
+                start = order.created_at - HISTORY_SLACK
+                need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
+                continue
+            row = open_by_id.get(xid)
+            if row is None:
+                fill_ids.add(xid)
+                start = order.created_at - HISTORY_SLACK
+                need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
+            elif row.left_amount is not None and row.amount - row.left_amount > order.filled_quantity or order.state is OrderState.CANCEL_REQUESTED:
+                fill_ids.add(xid)
+        recent: list[ExchangeOrder] = []
+        for symbol in sorted(need_history):
+            recent.extend(self._account.all_orders(symbol, start=need_history[symbol], end=now))
+        # Orders found by client id in the lists may already have fills: fetch them too.
+        local_ids = {o.client_order_id for o in local if o.state in UNRESOLVED}
+        for row in [*open_rows, *recent]:
+            if row.client_order_id in local_ids:
+                fill_ids.add(row.exchange_order_id)
+        fills: list[Fill] = []
+        for xid in sorted(fill_ids):
+            fills.extend(self._account.trades_for_order(xid))
+        with self._uow() as uow:
+            known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
+            local_cids = {o.client_order_id for o in local}
+            known_cids = frozenset(
+                r.client_order_id
+                for r in [*open_rows, *recent]
+                if r.client_order_id
+                and r.client_order_id not in local_cids
+                and is_own_client_order_id(r.client_order_id)
+                and uow.orders.get(r.client_order_id) is not None
+            )
+        return Gathered(local, open_rows, recent, fills, known, known_cids, ledger)
+
+    def plan(self, view: ExchangeView) -> tuple[Gathered, ReconcileReport]:
+        g = self.gather(view)
+        if view.balances is None:
+            balances: Mapping[str, Balance | Decimal] = dict(g.ledger)  # no balances: no drift verdict
+        else:
+            balances = {b.asset: b for b in view.balances}
+        prices = {parse_pair(s).base: p for s, p in view.prices.items() if s in self._universe}
+        prices[self._quote] = Decimal(1)
+        report = reconcile(
+            g.local, g.exchange_open, g.exchange_recent, g.fills, g.known_trade_ids, g.ledger, balances,
+            prices, self._dust, self._clock.now(), self._grace, known_client_order_ids=g.known_client_ids,
+        )
+        return g, report
+
+    # ---- executing -----------------------------------------------------------------------
+
+    def sync(self, cycle_id: int, view: ExchangeView, adopt: bool = False) -> SyncResult:
+        _, report = self.plan(view)
+        result = SyncResult(report)
+        for correction in report.corrections:
+            log = logger.bind(event="reconcile." + kind_name(correction))
+            if isinstance(correction, ApplyFill):
+                if self.apply_fill(correction.client_order_id, correction.fill, cycle_id, adopt):
+                    result.applied_fills += 1
+                    self._fp.hit(MID_FILL_APPLICATION)
+            elif isinstance(correction, UpdateOrderState):
+                self._fp.hit(MID_RECONCILE)
+                self.apply_exchange_row(correction.client_order_id, correction.exchange_order, cycle_id)
+            elif isinstance(correction, MarkNotPlaced):
+                self.mark_not_placed(correction.client_order_id, cycle_id)
+            elif isinstance(correction, CloseVanishedOrder):
+                self.close_vanished(correction, cycle_id)
+            elif isinstance(correction, DuplicateClientOrderId):
+                for xid in correction.open_others:
+                    try:
+                        self._account.cancel_order(xid)
+                        log.warning(f"cancelled duplicate exchange order {xid} of {correction.client_order_id}")
+                    except ExchangeError as exc:
+                        log.warning(f"could not cancel duplicate {xid}: {type(exc).__name__}")
+            elif isinstance(correction, AdoptUnknownOrder):
+                if adopt:
+                    self.adopt(correction, cycle_id)
+                else:
+                    result.requires_reducing = True
+                    result.drift_reasons.append(f"reconcile: unknown order {correction.client_order_id} of ours")
+                    log.bind(outcome="needs_operator").warning(
+                        f"exchange order {correction.exchange_order_id} ({correction.client_order_id}) has our "
+                        "prefix but no local row; run `btcbot reconcile` to review and --apply to adopt"
+                    )
+            elif isinstance(correction, OrderConflict):
+                result.requires_reducing = True
+                result.drift_reasons.append(f"order conflict: {correction.client_order_id}: {correction.detail}")
+                log.bind(event="reconcile.mismatch", outcome="conflict").error(correction.detail)
+            elif isinstance(correction, ExternalSurplus):
+                log.bind(outcome="surplus").debug(f"exchange holds {correction.diff} more {correction.asset}")
+        drifts = report.of_kind(BalanceDrift)
+        streak = self._drift_streak(bool(drifts))
+        if drifts:
+            detail = ", ".join(f"{d.asset} ledger {d.ledger} exchange {d.exchange}" for d in drifts)
+            logger.bind(event="reconcile.mismatch", outcome="drift").warning(f"balance drift ({streak}): {detail}")
+            if streak >= self._drift_cycles:
+                result.requires_reducing = True
+                result.drift_reasons.append(f"balance drift: {detail}")
+        return result
+
+    def _drift_streak(self, drifting: bool) -> int:
+        with self._uow() as uow:
+            streak = int(uow.meta.get(META_DRIFT_STREAK) or 0)
+            streak = streak + 1 if drifting else 0
+            uow.meta.set(META_DRIFT_STREAK, str(streak))
+            uow.commit()
+        return streak
+
+    def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int, adopt: bool = False) -> bool:
+        now = self._clock.now()
+        pair = parse_pair(fill.symbol)
+        with self._uow() as uow:
+            order = uow.orders.get(client_order_id)
+            if order is None:
+                return False
+            if not uow.fills.add_if_new(fill, cycle_id):
+                return False
+            uow.ledger.post(postings_for_fill(fill, pair.base, pair.quote), at=now, cycle_id=cycle_id)
+            updated, event = on_fill(order, fill, now)
+            uow.orders.update(updated)
+            uow.journal.append(order.client_order_id, cycle_id, order.state, updated.state, str(event),
+                               _fill_payload(fill), now)
+            record_fill(uow.meta, fill, pair.base, now, self._tz)
+            uow.commit()
+        logger.bind(event="order.fill", symbol=fill.symbol, client_order_id=client_order_id, outcome="booked").info(
+            f"{fill.side} {fill.quantity} @ {fill.price} fee {fill.fee} tax {fill.tax}"
+        )
+        return True
+
+    def apply_exchange_row(self, client_order_id: str, row: ExchangeOrder, cycle_id: int) -> None:
+        now = self._clock.now()
+        with self._uow() as uow:
+            order = uow.orders.get(client_order_id)
+            if order is None:
+                return
+            updated, event = on_exchange_order(order, row, now)
+            if updated != order:
+                uow.orders.update(updated)
+                uow.journal.append(client_order_id, cycle_id, order.state, updated.state, str(event),
+                                   _row_payload(row), now)
+            if updated.state not in UNRESOLVED:
+                _close_outbox(uow, client_order_id, now)
+            uow.commit()
+
+    def mark_not_placed(self, client_order_id: str, cycle_id: int) -> None:
+        now = self._clock.now()
+        with self._uow() as uow:
+            order = uow.orders.get(client_order_id)
+            if order is None:
+                return
+            updated, event = on_not_found_after_grace(order, now, self._grace)
+            uow.orders.update(updated)
+            uow.journal.append(client_order_id, cycle_id, order.state, updated.state, str(event), None, now)
+            _close_outbox(uow, client_order_id, now)
+            uow.commit()
+        logger.bind(event="order.not_placed", client_order_id=client_order_id).info(
+            "order never reached the exchange; its intent is dropped (not resent)"
+        )
+
+    def close_vanished(self, correction: CloseVanishedOrder, cycle_id: int) -> None:
+        row = self._account.get_order(correction.exchange_order_id)
+        if row is None:
+            logger.bind(event="reconcile.mismatch", client_order_id=correction.client_order_id).warning(
+                "open order vanished and the exchange does not know its id"
+            )
+            return
+        for fill in self._account.trades_for_order(correction.exchange_order_id):
+            self.apply_fill(correction.client_order_id, fill, cycle_id)
+        self.apply_exchange_row(correction.client_order_id, row, cycle_id)
+
+    def adopt(self, correction: AdoptUnknownOrder, cycle_id: int) -> None:
+        """``reconcile --apply`` only: create the local row for an order of ours we lost track of."""
+        row = correction.exchange_order or self._account.get_order(correction.exchange_order_id)
+        if row is None:
+            return
+        now = self._clock.now()
+        from btcbot.services.execution.client_order_id import parse_client_order_id
+
+        parts = parse_client_order_id(correction.client_order_id)
+        order = ManagedOrder(
+            client_order_id=correction.client_order_id,
+            cycle_id=parts.cycle_id if parts else cycle_id,
+            strategy_id=parts.strategy_tag if parts else "adopted",
+            symbol=row.symbol, side=row.side, order_type=row.order_type, quantity=row.amount,
+            price=row.price, quote_amount=None, state=OrderState.UNKNOWN, created_at=row.created_at or now,
+            updated_at=now, exchange_order_id=row.exchange_order_id,
+        )
+        with self._uow() as uow:
+            if uow.orders.get(order.client_order_id) is None:
+                uow.orders.add(order)
+                uow.journal.append(order.client_order_id, cycle_id, None, OrderState.UNKNOWN, "adopted",
+                                   _row_payload(row), now)
+                uow.commit()
+
+
+def _close_outbox(uow: UnitOfWork, client_order_id: str, now: datetime) -> None:
+    for item in uow.outbox.pending(OUTBOX_SUBMIT):
+        if item.key == client_order_id:
+            uow.outbox.mark_done(item.id, now)
+
+
+def _fill_payload(fill: Fill) -> dict[str, object]:
+    return {"trade_id": fill.trade_id, "order_id": fill.order_id, "price": str(fill.price),
+            "quantity": str(fill.quantity), "fee": str(fill.fee), "tax": str(fill.tax),
+            "timestamp": fill.timestamp.isoformat()}
+
+
+def _row_payload(row: ExchangeOrder) -> dict[str, object]:
+    return {"id": row.exchange_order_id, "status": row.status.value, "amount": str(row.amount),
+            "left_amount": None if row.left_amount is None else str(row.left_amount),
+            "price": str(row.price), "client_order_id": row.client_order_id}

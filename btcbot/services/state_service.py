@@ -1,0 +1,136 @@
+"""Trading state (ACTIVE / REDUCING / HALTED), persisted breakers and profit harvesting.
+
+Who may change the state:
+- the risk engine's post-trade check: ACTIVE <-> REDUCING for risk conditions (daily loss,
+  drawdown tier 0, cap breaches); those lift by themselves when the condition clears;
+- reconciliation: REDUCING on balance drift; only ``btcbot reconcile --apply`` clears it;
+- the operator: ``btcbot halt`` (HALTED) and ``btcbot resume``; HALTED never lifts by itself;
+- the runner: HALTED on an AuthError or an InvariantViolation.
+Every change is persisted, journalled, logged as ``trading_state.change`` and alerted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from loguru import logger
+
+from btcbot.config.groups.capital import CapitalSettings
+from btcbot.contracts.clock import Clock
+from btcbot.domain.breaker import BreakerBoard, BreakerSettings, BreakerState, BreakerStatus
+from btcbot.domain.enums import EndpointGroup, TradingState
+from btcbot.domain.ledger import Account, harvest_transfer
+from btcbot.domain.portfolio import PortfolioView
+from btcbot.persistence.protocols import UnitOfWork
+from btcbot.persistence.records import BreakerRecord, TradingStateRecord
+from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
+from btcbot.services.risk.engine import PostTradeResult
+
+#: Prefixes of REDUCING reasons that only an operator (reconcile --apply / resume) clears.
+STICKY_PREFIXES = ("balance drift", "reconcile", "manual", "order conflict")
+ZERO = Decimal(0)
+
+
+def breaker_to_record(state: BreakerState) -> BreakerRecord:
+    return BreakerRecord(state.group.value, state.state.value, state.consecutive_failures, state.opened_at,
+                         state.probes_ok)
+
+
+def breaker_from_record(record: BreakerRecord) -> BreakerState:
+    return BreakerState(EndpointGroup(record.group), BreakerStatus(record.state), record.consecutive_failures,
+                        record.opened_at, record.probes_ok)
+
+
+def load_breaker_board(uow: Callable[[], UnitOfWork], settings: BreakerSettings) -> BreakerBoard:
+    """The breakers as the last process (cron run) left them."""
+    with uow() as session:
+        records = session.breakers.load()
+    return BreakerBoard.load(settings, [breaker_from_record(r) for r in records])
+
+
+class StateService:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        clock: Clock,
+        breakers: BreakerBoard,
+        tz: str,
+        capital: CapitalSettings,
+        quote: str,
+        on_change: Callable[[TradingState, TradingState, str], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.breakers = breakers
+        self.tz = tz
+        self._capital = capital
+        self._quote = quote
+        self._on_change = on_change or (lambda _old, _new, _reason: None)
+
+    def current(self) -> TradingStateRecord:
+        with self._uow() as uow:
+            return uow.trading_state.get()
+
+    def set(self, state: TradingState, reason: str, cycle_id: int | None = None) -> TradingStateRecord:
+        now = self._clock.now()
+        with self._uow() as uow:
+            old = uow.trading_state.get()
+            if old.state is state and old.reason == reason:
+                return old
+            uow.trading_state.set(state, reason, now, cycle_id)
+            uow.commit()
+        if old.state is not state:
+            logger.bind(event="trading_state.change", outcome=state.value).warning(
+                f"trading state {old.state} -> {state}: {reason}"
+            )
+            self._on_change(old.state, state, reason)
+        return TradingStateRecord(state, reason, now)
+
+    def apply_post_trade(self, post: PostTradeResult, cycle_id: int) -> TradingState:
+        """Combine the risk engine's verdict with the persisted state (most severe wins)."""
+        current = self.current()
+        if current.state is TradingState.HALTED:
+            return current.state
+        sticky = current.state is TradingState.REDUCING and current.reason.startswith(STICKY_PREFIXES)
+        if post.state is TradingState.REDUCING:
+            reason = "; ".join(post.reasons)
+            if sticky:
+                return current.state
+            return self.set(TradingState.REDUCING, reason, cycle_id).state
+        if current.state is TradingState.REDUCING and not sticky:
+            return self.set(TradingState.ACTIVE, "risk conditions cleared", cycle_id).state
+        return current.state
+
+    # ---- breakers ------------------------------------------------------------------------
+
+    def save_breakers(self, uow: UnitOfWork) -> None:
+        for state in self.breakers.export():
+            uow.breakers.save(breaker_to_record(state))
+
+    def breaker_reasons(self) -> list[str]:
+        reasons = []
+        for state in self.breakers.export():
+            if state.state is not BreakerStatus.CLOSED:
+                reasons.append(f"{state.group.value} breaker {state.state.value}")
+        return reasons
+
+    # ---- harvesting ----------------------------------------------------------------------
+
+    def harvest(self, uow: UnitOfWork, view: PortfolioView, cycle_id: int, now: datetime) -> Decimal:
+        """Sweep the due part of month-to-date realized profit into the reserve; returns the
+        month's harvested total (for the snapshot)."""
+        snapshot = uow.snapshots.latest()
+        month = view.pnl_month or ""
+        harvested = snapshot.harvested_mtd if snapshot and snapshot.month_key == month else ZERO
+        mtd = MonthToDate(month, view.realized_pnl_mtd, harvested)
+        result = apply_harvest(mtd, view.reserve_bucket, now, self.tz, self._capital.harvest_threshold,
+                               self._capital.harvest_ratio)
+        amount = result.amount
+        if amount > 0 and uow.ledger.balance(Account.WALLET, self._quote) >= amount:
+            uow.ledger.post(harvest_transfer(self._quote, amount, f"harvest:{result.mtd.month}:{cycle_id}"),
+                            at=now, cycle_id=cycle_id)
+            logger.bind(event="capital.harvest", outcome="ok").info(f"harvested {amount} {self._quote} to reserve")
+            return result.mtd.harvested
+        return harvested
