@@ -1,5 +1,6 @@
 """Alerts: values, a pure dedup/rate-limit policy, payload formats, webhook delivery via an outbox."""
 
+from btcbot.observability.alerts import catalog
 from btcbot.observability.alerts.dispatcher import AlertDispatcher, DispatchReport
 from btcbot.observability.alerts.factory import make_sender
 from btcbot.observability.alerts.formatters import (
@@ -40,6 +41,7 @@ __all__ = [
     "Verdict",
     "WebhookSender",
     "alert_text",
+    "catalog",
     "generic_payload",
     "make_formatter",
     "make_sender",
