@@ -197,3 +197,18 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class CandleRow(Base):
+    """One closed bar (``btcbot.persistence.candles.SqlCandleStore``); prices and volume exact."""
+
+    __tablename__ = "candles"
+
+    symbol: Mapped[str] = mapped_column(String(20), primary_key=True)
+    interval_s: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    open_time: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    open: Mapped[Decimal] = mapped_column(ExactDecimal)
+    high: Mapped[Decimal] = mapped_column(ExactDecimal)
+    low: Mapped[Decimal] = mapped_column(ExactDecimal)
+    close: Mapped[Decimal] = mapped_column(ExactDecimal)
+    volume: Mapped[Decimal] = mapped_column(ExactDecimal)

@@ -1,0 +1,156 @@
+"""SqlCandleStore: closed bars in the ``candles`` table (SQLite and PostgreSQL).
+
+Implements :class:`btcbot.services.candle_store.CandleStore` (``latest``/``add``) for the live
+cycle, plus the range reads the backtester and ``download-data`` need. ``add`` is an upsert on
+the primary key (symbol, interval_s, open_time): re-downloading a bar replaces it, so imports and
+downloads are idempotent. Writes go in batches, each in its own short transaction, so a large
+import never holds the SQLite write lock for long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from btcbot.domain.market import Candle
+from btcbot.persistence.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from btcbot.persistence.tables import CandleRow
+
+#: Rows per INSERT batch (one transaction each).
+WRITE_BATCH = 2000
+#: Rows fetched per round trip when streaming a range.
+READ_BATCH = 20_000
+
+_TABLE: Table = CandleRow.__table__  # type: ignore[assignment]
+_COLUMNS = ("open", "high", "low", "close", "volume")
+
+
+def _row(candle: Candle) -> dict[str, Any]:
+    return {
+        "symbol": candle.symbol,
+        "interval_s": candle.interval_s,
+        "open_time": candle.open_time,
+        "open": candle.open,
+        "high": candle.high,
+        "low": candle.low,
+        "close": candle.close,
+        "volume": candle.volume,
+    }
+
+
+class SqlCandleStore:
+    """Candle store over a SQLAlchemy engine; every call runs in its own transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    # ---- writes ---------------------------------------------------------------------------
+
+    def add(self, candles: Sequence[Candle]) -> int:
+        """Upsert ``candles`` (an existing (symbol, interval, open_time) is replaced)."""
+        rows = [_row(c) for c in candles]
+        for start in range(0, len(rows), WRITE_BATCH):
+            self._upsert(rows[start : start + WRITE_BATCH])
+        return len(rows)
+
+    def _upsert(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self._sqlite:
+            sqlite_stmt = sqlite_insert(_TABLE)
+            stmt: Any = sqlite_stmt.on_conflict_do_update(
+                index_elements=["symbol", "interval_s", "open_time"],
+                set_={c: sqlite_stmt.excluded[c] for c in _COLUMNS},
+            )
+        else:
+            pg_stmt = pg_insert(_TABLE)
+            stmt = pg_stmt.on_conflict_do_update(
+                index_elements=["symbol", "interval_s", "open_time"],
+                set_={c: pg_stmt.excluded[c] for c in _COLUMNS},
+            )
+        with self._engine.connect() as conn:
+            if self._sqlite:
+                conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                conn.execute(stmt, rows)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def latest(self, symbol: str, interval_s: int, count: int) -> list[Candle]:
+        """The ``count`` newest stored bars, oldest first."""
+        if count <= 0:
+            return []
+        stmt = (
+            select(_TABLE)
+            .where(and_(_TABLE.c.symbol == symbol, _TABLE.c.interval_s == interval_s))
+            .order_by(_TABLE.c.open_time.desc())
+            .limit(count)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [_candle(r) for r in reversed(rows)]
+
+    def range(self, symbol: str, interval_s: int, start: datetime, end: datetime) -> list[Candle]:
+        """Bars whose open time lies in [start, end], oldest first."""
+        return list(self.iter_range(symbol, interval_s, start, end))
+
+    def iter_range(self, symbol: str, interval_s: int, start: datetime, end: datetime) -> Iterator[Candle]:
+        """Like :meth:`range` but streamed in pages (bounded memory for huge ranges)."""
+        cursor = start
+        first = True
+        while True:
+            condition = _TABLE.c.open_time >= cursor if first else _TABLE.c.open_time > cursor
+            stmt = (
+                select(_TABLE)
+                .where(
+                    and_(
+                        _TABLE.c.symbol == symbol,
+                        _TABLE.c.interval_s == interval_s,
+                        condition,
+                        _TABLE.c.open_time <= end,
+                    )
+                )
+                .order_by(_TABLE.c.open_time)
+                .limit(READ_BATCH)
+            )
+            with self._engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            for row in rows:
+                yield _candle(row)
+            if len(rows) < READ_BATCH:
+                return
+            cursor = rows[-1].open_time
+            first = False
+
+    def last_open_time(self, symbol: str, interval_s: int) -> datetime | None:
+        """Open time of the newest stored bar, or None when there is none."""
+        # ORDER BY open_time DESC LIMIT 1 walks the primary key index: O(log n).
+        newest = self.latest(symbol, interval_s, 1)
+        return newest[0].open_time if newest else None
+
+    def count(self, symbol: str, interval_s: int) -> int:
+        """How many bars are stored for (symbol, interval)."""
+        stmt = select(func.count()).select_from(_TABLE).where(
+            and_(_TABLE.c.symbol == symbol, _TABLE.c.interval_s == interval_s)
+        )
+        with self._engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+
+def _candle(row: Any) -> Candle:
+    return Candle(
+        symbol=row.symbol,
+        interval_s=row.interval_s,
+        open_time=row.open_time,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+    )
