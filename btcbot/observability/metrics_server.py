@@ -83,6 +83,9 @@ class MetricsServer:
         metrics, clock, max_age_s = self._metrics, self._clock, self._max_age_s
 
         class Handler(BaseHTTPRequestHandler):
+            # A client that connects and sends nothing must not block the single server thread forever.
+            timeout = 10
+
             def do_GET(self) -> None:  # http.server dispatches on this name
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":

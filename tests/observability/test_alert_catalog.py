@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import TradingState
 from btcbot.observability.alerts import Alert, AlertKind, Severity, catalog
+from btcbot.observability.alerts.formatters import MASK, safe_details
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)
@@ -77,7 +78,5 @@ def test_trading_state_severity_follows_the_new_state() -> None:
 
 def test_no_catalog_detail_key_looks_secret() -> None:
     """The formatter masks secret-looking keys; catalog alerts must survive formatting intact."""
-    from btcbot.observability.alerts.formatters import MASK, safe_details
-
     for a in every_kind():
         assert MASK not in safe_details(a).values(), a.kind
