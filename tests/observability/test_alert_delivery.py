@@ -8,6 +8,7 @@ an unreachable or failing webhook leaves alerts pending; repeats within the inte
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,7 +118,10 @@ def test_failing_webhook_keeps_alerts_pending_and_stops_at_first_failure(receive
 
 
 def test_unreachable_webhook_error_does_not_leak_the_url() -> None:
-    secret_url = "http://127.0.0.1:9/bot123456:SECRET-TOKEN/sendMessage"  # port 9: discard, closed
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret_url = f"http://127.0.0.1:{port}/bot123456:SECRET-TOKEN/sendMessage"
     sender = WebhookSender(secret_url, make_formatter("generic", "btcbot"), timeout_s=2)
     with pytest.raises(AlertDeliveryError) as info:
         sender.send(make_alert(AlertKind.STALE_FEED), "k")
