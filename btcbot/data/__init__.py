@@ -1,0 +1,1 @@
+"""Candle data: download from the graph host, CSV import/export, and offline synthetic bars."""
