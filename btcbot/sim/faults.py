@@ -73,7 +73,17 @@ class FaultSpec:
         extra = set(data) - allowed
         if extra:
             raise ValueError(f"unknown fault fields: {sorted(extra)}")
-        return cls(**dict(data))
+        values = dict(data)
+        try:
+            for name in ("probability", "seconds"):
+                if name in values:
+                    values[name] = float(values[name])
+            for name in ("count", "status"):
+                if values.get(name) is not None:
+                    values[name] = int(values[name])
+        except (TypeError, ValueError):
+            raise ValueError("probability/seconds must be numbers, count/status integers") from None
+        return cls(**values)
 
 
 @dataclass(slots=True)

@@ -51,7 +51,12 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             client_ip=self.client_address[0],
         )
-        resp = self.server.app.handle(req)
+        try:
+            resp = self.server.app.handle(req)
+        except Exception as exc:  # a simulator bug must answer 500, not kill the connection silently
+            resp = Response(
+                500, {"success": False, "message": f"SIMULATOR_ERROR: {type(exc).__name__}", "code": 500}
+            )
         if resp.drop:
             self._drop(resp.hang_s)
             return
