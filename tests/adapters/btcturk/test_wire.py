@@ -302,3 +302,30 @@ def test_fuzz_mutated_examples(payload: Any) -> None:
 def test_fuzz_raw_bytes(payload: bytes) -> None:
     with contextlib.suppress(MalformedPayload):
         _assert_parsers_never_crash(wire.decode_json(E, payload))
+
+
+def test_one_odd_ticker_or_symbol_row_is_skipped_not_fatal() -> None:
+    tickers = doc("rest_ticker_response_docs_legacy.json")
+    tickers["data"][1]["bid"] = None  # a freshly listed pair without quotes
+    assert [t.symbol for t in wire.parse_tickers(E, tickers)] == ["BTCTRY"]
+    info = doc("exchangeinfo_crafted.json")
+    info["data"]["symbols"][2]["numeratorScale"] = None
+    symbols = {r.symbol for r in wire.parse_exchange_info(E, info)}
+    assert "XRPTRY" not in symbols and "BTCTRY" in symbols
+
+
+def test_all_rows_bad_is_malformed() -> None:
+    tickers = doc("rest_ticker_response_docs_legacy.json")
+    for row in tickers["data"]:
+        row["bid"] = None
+    with pytest.raises(MalformedPayload) as info:
+        wire.parse_tickers(E, tickers)
+    assert info.value.field == "data.0.bid"
+
+
+def test_order_without_price_or_quantity_still_parses() -> None:
+    row = doc("rest_get_single_order_response_docs.json")
+    del row["data"]["quantity"]
+    row["data"]["price"] = None
+    order = wire.parse_order(E, row)
+    assert order.price == 0 and order.quantity == order.amount

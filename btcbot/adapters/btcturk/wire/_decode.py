@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from loguru import logger
 from pydantic import BaseModel, ValidationError
 
 from btcbot.adapters.btcturk.wire._types import WireBool, WireCode, WireModel
@@ -59,6 +60,30 @@ def validate(endpoint: str, model: type[M], data: Any, *, prefix: str = "") -> M
     except ValidationError as exc:
         loc, msg = problem_of(exc)
         raise MalformedPayload(endpoint, f"{prefix}{loc}", msg) from None
+
+
+def validate_rows(endpoint: str, model: type[M], rows: Any, *, prefix: str) -> list[M]:
+    """Validate a list row by row; a malformed row is skipped (and logged) unless every row is.
+
+    Used where the venue lists hundreds of pairs we do not trade (tickers, exchangeinfo): one odd
+    pair must not blind the bot. A missing row for one of OUR symbols is caught by the caller.
+    """
+    if not isinstance(rows, list):
+        raise MalformedPayload(endpoint, prefix.rstrip(".") or "<root>", "expected a list")
+    parsed: list[M] = []
+    errors: list[MalformedPayload] = []
+    for i, row in enumerate(rows):
+        try:
+            parsed.append(validate(endpoint, model, row, prefix=f"{prefix}{i}."))
+        except MalformedPayload as exc:
+            errors.append(exc)
+    if errors and not parsed:
+        raise errors[0]
+    if errors:
+        logger.warning(
+            "{}: skipped {} malformed row(s); first: {} ({})", endpoint, len(errors), errors[0].field, errors[0].problem
+        )
+    return parsed
 
 
 def envelope(endpoint: str, doc: Any) -> Envelope:

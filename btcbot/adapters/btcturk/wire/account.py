@@ -40,9 +40,9 @@ class OrderWire(WireModel):
     """One order of openOrders / allOrders / order/{id}; the legacy sample spells ``pairsymbol``."""
 
     id: WireInt
-    price: WireDecimal
     amount: WireDecimal
-    quantity: WireDecimal
+    price: OptDecimal = None
+    quantity: OptDecimal = None
     pair_symbol: WireSymbol
     type: WireSide
     method: WireOrderType
@@ -60,9 +60,10 @@ class OrderWire(WireModel):
             symbol=self.pair_symbol,
             side=self.type,
             order_type=self.method,
-            price=self.price,
+            # Market orders may carry no price; quantity is odd on market buys anyway (5.5/6.3).
+            price=self.price if self.price is not None else Decimal(0),
             amount=self.amount,
-            quantity=self.quantity,
+            quantity=self.quantity if self.quantity is not None else self.amount,
             left_amount=self.left_amount,
             status=self.status,
             created_at=self.time,

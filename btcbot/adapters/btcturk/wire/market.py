@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from btcbot.adapters.btcturk.wire._decode import unwrap, validate
+from btcbot.adapters.btcturk.wire._decode import unwrap, validate, validate_rows
 from btcbot.adapters.btcturk.wire._types import (
     OptDecimal,
     WireBool,
@@ -86,13 +86,17 @@ class SymbolWire(WireModel):
 
 
 class ExchangeInfoWire(WireModel):
-    symbols: list[SymbolWire]
-    currencies: list[CurrencyWire] = Field(default_factory=list)
+    """Symbols and currencies are validated row by row (see ``validate_rows``)."""
 
-    def to_domain(self) -> list[SymbolRules]:
-        precision = {c.symbol.upper(): c.precision for c in self.currencies if c.precision is not None}
+    symbols: list[Any]
+    currencies: list[Any] = Field(default_factory=list)
+
+    def to_domain(self, endpoint: str) -> list[SymbolRules]:
+        currencies = validate_rows(endpoint, CurrencyWire, self.currencies, prefix="data.currencies.") if self.currencies else []
+        precision = {c.symbol.upper(): c.precision for c in currencies if c.precision is not None}
+        symbols = validate_rows(endpoint, SymbolWire, self.symbols, prefix="data.symbols.") if self.symbols else []
         # TRY's currency precision is 2; it bounds a market-buy quote amount (btcturk_api.md 5.6).
-        return [s.to_domain(precision.get(s.denominator.upper(), 2)) for s in self.symbols]
+        return [s.to_domain(precision.get(s.denominator.upper(), 2)) for s in symbols]
 
 
 class TickerWire(WireModel):
@@ -172,14 +176,11 @@ def parse_server_time(endpoint: str, doc: Any) -> datetime:
 
 
 def parse_exchange_info(endpoint: str, doc: Any) -> list[SymbolRules]:
-    return validate(endpoint, ExchangeInfoWire, unwrap(endpoint, doc), prefix="data.").to_domain()
+    return validate(endpoint, ExchangeInfoWire, unwrap(endpoint, doc), prefix="data.").to_domain(endpoint)
 
 
 def parse_tickers(endpoint: str, doc: Any) -> list[Ticker]:
-    data = unwrap(endpoint, doc)
-    if not isinstance(data, list):
-        raise MalformedPayload(endpoint, "data", "expected a list of tickers")
-    return [validate(endpoint, TickerWire, row, prefix=f"data.{i}.").to_domain() for i, row in enumerate(data)]
+    return [t.to_domain() for t in validate_rows(endpoint, TickerWire, unwrap(endpoint, doc), prefix="data.")]
 
 
 def parse_order_book(endpoint: str, doc: Any, symbol: str) -> OrderBook:
