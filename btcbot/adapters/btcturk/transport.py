@@ -153,7 +153,7 @@ class Transport:
         data = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
         started = self._clock.monotonic()
         error: ExchangeError | None = None
-        result: T | None = None
+        results: list[T] = []
         try:
             self.counts[endpoint.name] += 1
             response = self._session.request(
@@ -162,7 +162,7 @@ class Transport:
             doc = classify_response(
                 endpoint.name, response.status_code, response.content, response.headers, write=endpoint.write
             )
-            result = parse(doc)
+            results.append(parse(doc))
         except requests.RequestException as exc:
             error = classify_transport_error(endpoint.name, exc, write=endpoint.write)
         except MalformedPayload as exc:
@@ -170,12 +170,17 @@ class Transport:
             error = AmbiguousOutcome(f"unreadable answer: {exc}", endpoint=endpoint.name) if endpoint.write else exc
         except ExchangeError as exc:
             error = exc
+        except Exception as exc:
+            if not endpoint.write:
+                raise  # a bug on a read surfaces as itself
+            # Anything unexpected once a write may have been sent must still mean "maybe placed".
+            error = AmbiguousOutcome(f"unexpected {type(exc).__name__} after sending", endpoint=endpoint.name)
         latency_ms = (self._clock.monotonic() - started) * 1000.0
         self._bookkeep(endpoint, error)
         self._observe(endpoint, "ok" if error is None else type(error).__name__, attempt, latency_ms)
         if error is not None:
             raise error
-        return result  # type: ignore[return-value]
+        return results[0]
 
     def _headers(self, endpoint: ep.Endpoint) -> dict[str, str]:
         if not endpoint.private:

@@ -513,3 +513,10 @@ def test_private_call_not_sent_without_any_time_measurement(clock: ManualClock, 
     with pytest.raises(TransientError):
         client.balances()
     assert "balances" not in client.request_counts()
+
+
+def test_unexpected_error_after_sending_a_write_is_ambiguous(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+    server_time(rsps)
+    rsps.post(f"{BASE}/api/v1/order", body=RuntimeError("urllib3 internals exploded"))
+    with pytest.raises(AmbiguousOutcome):
+        make(clock).submit_order(LIMIT_BUY)
