@@ -150,3 +150,11 @@ def test_migrations_do_not_depend_on_the_working_directory(
     finally:
         eng.dispose()
     assert migrations.current(url) == migrations.head()
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    eng = create_engine_for("postgresql://postgres@127.0.0.1:1/none")
+    try:
+        assert eng.dialect.driver == "psycopg"
+    finally:
+        eng.dispose()
