@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,7 @@ from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
 from btcbot.contracts.strategy import MarketSnapshot, Strategy
+from btcbot.domain.breaker import BreakerStatus
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder
@@ -43,6 +45,7 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
+from btcbot.services.execution.corrections import BalanceDrift
 from btcbot.services.market_feed import MarketFeed, MarketState
 from btcbot.services.order_service import OrderService
 from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
@@ -102,6 +105,7 @@ def settings_fingerprint(payload: str) -> str:
 class TradingCycle:
     def __init__(self, deps: CycleDeps) -> None:
         self.d = deps
+        self._drifts: list[BalanceDrift] = []
 
     # ---- steps -------------------------------------------------------------------------
 
@@ -225,6 +229,7 @@ class TradingCycle:
             sync = self.reconcile(cycle_id, fetched)
         except ExchangeError as exc:
             reasons.append(f"reconcile incomplete: {type(exc).__name__}")
+        self._drifts = list(sync.report.of_kind(BalanceDrift)) if sync is not None else []
         if sync is not None:
             reasons.extend(sync.reasons)
         state = d.state.current()
@@ -275,6 +280,7 @@ class TradingCycle:
         safe_mode = bool(reasons)
         denied = tuple(sorted(x.code.value for x in decisions if isinstance(x, Denied)))
         with d.uow() as uow:
+            self._alerts(uow, cycle_id, market, decisions, now)
             harvested = d.state.harvest(uow, view, cycle_id, now)
             uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
             d.state.save_breakers(uow)
@@ -286,6 +292,7 @@ class TradingCycle:
             )
             uow.commit()
         d.failpoints.hit(AFTER_CHECKPOINT)
+        d.telemetry.flush_alerts()
         duration_ms = (d.clock.monotonic() - start_mono) * 1000
         d.telemetry.cycle_finished(view, new_state, duration_ms, now)
         summary = [f"{type(x).__name__}:{x.intent.symbol}:{x.intent.side}" for x in decisions]
@@ -298,6 +305,45 @@ class TradingCycle:
             approved=sum(1 for x in decisions if isinstance(x, Approved)), denied=denied,
             submitted=submitted, trading_state=new_state, decisions=tuple(summary), equity=view.equity,
         )
+
+
+    RETRY_ALERT_THRESHOLD = 3
+    REJECT_SPIKE_THRESHOLD = 5
+
+    def _alerts(
+        self, uow: UnitOfWork, cycle_id: int, market: MarketState | None, decisions: Sequence[RiskDecision],
+        now: datetime,
+    ) -> None:
+        """Raise this cycle's alerts inside the checkpoint transaction (sent after commit)."""
+        from btcbot.observability.alerts import catalog
+
+        t = self.d.telemetry
+        for state in self.d.state.breakers.export():
+            t.metrics.set_breaker(state.group.value, state.state.value)
+            if state.state is BreakerStatus.OPEN and state.opened_at is not None:
+                key = f"breaker.{state.group.value}.opened_at"
+                if uow.meta.get(key) != state.opened_at.isoformat():
+                    uow.meta.set(key, state.opened_at.isoformat())
+                    t.metrics.circuit_opened(state.group.value)
+                    t.raise_alert(uow, catalog.breaker_open(state.group.value, state.consecutive_failures,
+                                                            state.opened_at, now))
+        if market is not None:
+            for symbol in market.stale:
+                ticker = market.tickers.get(symbol)
+                last = ticker.timestamp if ticker is not None else now
+                t.raise_alert(uow, catalog.stale_feed(symbol, market.ages_s.get(symbol, -1.0), last, now))
+        for drift in self._drifts:
+            t.metrics.set_drift(drift.asset, drift.diff)
+            t.raise_alert(uow, catalog.balance_drift(drift.asset, drift.ledger, drift.exchange, now))
+        denied = [x for x in decisions if isinstance(x, Denied)]
+        if len(denied) >= self.REJECT_SPIKE_THRESHOLD:
+            codes: dict[str, int] = {}
+            for x in denied:
+                codes[x.code.value] = codes.get(x.code.value, 0) + 1
+            t.raise_alert(uow, catalog.risk_reject_spike(len(denied), len(decisions), codes, str(cycle_id), now))
+        if t.retries_seen >= self.RETRY_ALERT_THRESHOLD:
+            t.raise_alert(uow, catalog.repeated_retries("exchange", "*", t.retries_seen, str(cycle_id), now))
+        t.retries_seen = 0
 
 
 def _decision_inputs(

@@ -17,8 +17,34 @@ from btcbot.observability.tracing import get_tracer, span
 
 @dataclass
 class Telemetry:
+    """Metrics, tracer and alerts for the cycle. ``alerts`` is an AlertHub or None (log only)."""
+
     metrics: Metrics = field(default_factory=lambda: Metrics.create(enabled=False))
     tracer: Any = None
+    alerts: Any = None
+    retries_seen: int = 0
+
+    def api_observer(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None:
+        """Client observer: metrics per attempt, and a retry count the cycle turns into an alert."""
+        self.metrics.api_call(endpoint_group, endpoint, status, attempt, latency_ms)
+        if attempt > 1:
+            self.retries_seen += 1
+
+    def observer(self) -> Any:
+        """The exchange client's per-attempt observer: metrics + one span per exchange call."""
+        from btcbot.observability.tracing import ExchangeCallTracer, combine_observers
+
+        if self.tracer is None and not self.metrics.enabled:
+            return self.api_observer
+        return combine_observers(self.api_observer, ExchangeCallTracer(self.tracer).observe)
+
+    def raise_alert(self, uow: Any, alert: Any) -> None:
+        if self.alerts is not None:
+            self.alerts.raise_alert(uow, alert)
+
+    def flush_alerts(self) -> None:
+        if self.alerts is not None:
+            self.alerts.flush()
 
     @classmethod
     def disabled(cls) -> Telemetry:

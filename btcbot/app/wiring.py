@@ -197,7 +197,12 @@ def build_cycle(app: App) -> TradingCycle:
         on_event=lambda kind, detail: (metrics.order_submitted() if kind == "submitted"
                                        else metrics.order_rejected(detail) if kind == "rejected" else None),
     )
-    state = StateService(app.fenced_uow, app.clock, app.breakers, tz, s.capital, quote)
+    def state_alert(uow: UnitOfWork, old: Any, new: Any, reason: str) -> None:
+        from btcbot.observability.alerts import catalog
+
+        app.telemetry.raise_alert(uow, catalog.trading_state_change(old, new, reason, app.clock.now()))
+
+    state = StateService(app.fenced_uow, app.clock, app.breakers, tz, s.capital, quote, on_change=state_alert)
     reconciler = ReconcileService(
         app.exchange, app.fenced_uow, app.clock, universe, quote, s.risk.drift_tolerance_quote,
         s.trading.unknown_grace_s, tz, app.failpoints,
@@ -228,6 +233,31 @@ def build_exchange(
     return build_btcturk_client(settings, credentials, clock, breakers=breakers, observer=observer)
 
 
+def build_telemetry(settings: Settings) -> Telemetry:
+    """Metrics when something reads them (a port or a textfile); tracing when an endpoint is set."""
+    from btcbot.observability.metrics import Metrics
+
+    obs = settings.observability
+    metrics = Metrics.create(enabled=bool(obs.metrics_port or obs.metrics_textfile))
+    tracer = None
+    if obs.otel_exporter_endpoint:
+        from btcbot.observability.tracing import configure_tracing
+
+        tracer = configure_tracing(obs.service_name, obs.otel_exporter_endpoint).tracer
+    return Telemetry(metrics=metrics, tracer=tracer)
+
+
+def build_alert_hub(settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock) -> Any:
+    from btcbot.app.alerting import AlertHub
+    from btcbot.observability.alerts.factory import make_sender
+    from btcbot.observability.alerts.policy import AlertPolicy
+
+    obs = settings.observability
+    sender = make_sender(obs.alert_webhook_url, obs.alert_payload_format, obs.service_name,
+                         telegram_chat_id=obs.alert_telegram_chat_id)
+    return AlertHub(uow, clock, sender, AlertPolicy(obs.alert_min_interval_s))
+
+
 def build_app(
     settings: Settings,
     *,
@@ -243,15 +273,16 @@ def build_app(
     engine = open_database(settings)
     credentials = load_credentials(settings, required=not settings.trading.dry_run)
     failpoints = failpoints or Failpoints.from_env(environ if environ is not None else dict(os.environ))
-    telemetry = telemetry or Telemetry.disabled()
+    telemetry = telemetry or build_telemetry(settings)
 
     def plain_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine)
 
     breakers = load_breaker_board(plain_uow, breaker_settings(settings))
+    if telemetry.alerts is None:
+        telemetry.alerts = build_alert_hub(settings, plain_uow, clock)
     if exchange is None:
-        exchange = build_exchange(settings, clock, breakers, credentials, engine,
-                                  observer=telemetry.metrics.api_call if telemetry.metrics.enabled else None)
+        exchange = build_exchange(settings, clock, breakers, credentials, engine, observer=telemetry.observer())
     elif hasattr(exchange, "breakers"):
         breakers = exchange.breakers
     if candle_store is None:

@@ -59,7 +59,7 @@ class StateService:
         tz: str,
         capital: CapitalSettings,
         quote: str,
-        on_change: Callable[[TradingState, TradingState, str], None] | None = None,
+        on_change: Callable[[UnitOfWork, TradingState, TradingState, str], None] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -67,7 +67,7 @@ class StateService:
         self.tz = tz
         self._capital = capital
         self._quote = quote
-        self._on_change = on_change or (lambda _old, _new, _reason: None)
+        self._on_change = on_change or (lambda _uow, _old, _new, _reason: None)
 
     def current(self) -> TradingStateRecord:
         with self._uow() as uow:
@@ -80,12 +80,13 @@ class StateService:
             if old.state is state and old.reason == reason:
                 return old
             uow.trading_state.set(state, reason, now, cycle_id)
+            if old.state is not state:
+                self._on_change(uow, old.state, state, reason)  # the alert commits with the change
             uow.commit()
         if old.state is not state:
             logger.bind(event="trading_state.change", outcome=state.value).warning(
                 f"trading state {old.state} -> {state}: {reason}"
             )
-            self._on_change(old.state, state, reason)
         return TradingStateRecord(state, reason, now)
 
     def apply_post_trade(self, post: PostTradeResult, cycle_id: int) -> TradingState:

@@ -1,0 +1,90 @@
+"""Alerts through the persistence outbox: raised inside the transaction that made the change,
+delivered after it committed, marked sent only after the webhook accepted them.
+
+``AlertHub.raise_alert(uow, alert)`` applies the dedup/rate-limit policy (its state lives in the
+``meta`` table, so successive cron runs share it) and enqueues the alert in ``uow``.
+``AlertHub.flush()`` delivers pending alerts (at-least-once; ``X-Idempotency-Key`` = outbox key).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from loguru import logger
+
+from btcbot.contracts.clock import Clock
+from btcbot.observability.alerts.dispatcher import AlertDispatcher, DispatchReport
+from btcbot.observability.alerts.model import Alert
+from btcbot.observability.alerts.policy import AlertPolicy, PolicyState
+from btcbot.observability.alerts.sender import AlertSender
+from btcbot.persistence.protocols import UnitOfWork
+
+OUTBOX_ALERT = "alert"
+META_POLICY = "alerts.policy_state"
+
+
+class DbAlertOutbox:
+    """AlertOutbox over the ``outbox`` table. ``enqueue`` writes into the caller's transaction;
+    ``mark_sent`` commits on its own (it follows a delivery, not a state change)."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, current: UnitOfWork | None = None) -> None:
+        self._factory = uow_factory
+        self._clock = clock
+        self._current = current
+
+    def enqueue(self, alert: Alert) -> bool:
+        assert self._current is not None, "enqueue needs the caller's unit of work"
+        now = self._clock.now()
+        key = f"{OUTBOX_ALERT}:{alert.dedup_key}"
+        outbox_id = self._current.outbox.add(OUTBOX_ALERT, key, alert.to_json(), now)
+        item = self._current.outbox.get(outbox_id)
+        # ``add`` returns the existing row for a known key: it is new only if written just now.
+        return item is not None and item.created_at == now
+
+    def pending_alerts(self) -> list[tuple[str, Alert]]:
+        with self._factory() as uow:
+            items = uow.outbox.pending(OUTBOX_ALERT)
+        return [(item.key, Alert.from_json(json.loads(item.payload))) for item in items]
+
+    def mark_sent(self, outbox_id: str) -> None:
+        now = self._clock.now()
+        with self._factory() as uow:
+            for item in uow.outbox.pending(OUTBOX_ALERT):
+                if item.key == outbox_id:
+                    uow.outbox.mark_done(item.id, now)
+            uow.commit()
+
+
+class AlertHub:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, sender: AlertSender,
+                 policy: AlertPolicy) -> None:
+        self._factory = uow_factory
+        self._clock = clock
+        self._sender = sender
+        self._policy = policy
+
+    def raise_alert(self, uow: UnitOfWork, alert: Alert) -> bool:
+        """Policy + enqueue inside ``uow`` (the caller commits). True when it will be sent."""
+        raw = uow.meta.get(META_POLICY)
+        state = PolicyState.from_json(json.loads(raw)) if raw else PolicyState()
+        dispatcher = AlertDispatcher(DbAlertOutbox(self._factory, self._clock, uow), self._sender, self._policy, state)
+        decision = dispatcher.submit(alert, self._clock.now())
+        uow.meta.set(META_POLICY, json.dumps(dispatcher.state.to_json(), sort_keys=True))
+        logger.bind(event="alert." + alert.kind.value, outcome="queued" if decision.send else "suppressed").info(
+            alert.summary
+        )
+        return decision.send
+
+    def raise_now(self, alert: Alert) -> None:
+        """Outside a cycle transaction: enqueue in a transaction of its own."""
+        with self._factory() as uow:
+            self.raise_alert(uow, alert)
+            uow.commit()
+
+    def flush(self) -> DispatchReport:
+        dispatcher = AlertDispatcher(DbAlertOutbox(self._factory, self._clock), self._sender, self._policy)
+        report = dispatcher.dispatch_pending()
+        if report.failed:
+            logger.bind(event="alert.delivery_failed", outcome="retry_later").warning(report.error or "")
+        return report
