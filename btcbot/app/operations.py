@@ -3,6 +3,7 @@ the result to an exit code. Every function takes the settings and the injectable
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,11 +48,34 @@ def ensure_genesis(app: App) -> None:
     )
 
 
-def _halt(app: App, reason: str) -> None:
+def _halt(app: App, reason: str, error: BaseException | None = None) -> None:
+    from btcbot.domain.errors import InvariantViolation
+    from btcbot.observability.alerts import catalog
+
+    now = app.clock.now()
     with app.fenced_uow() as uow:
-        uow.trading_state.set(TradingState.HALTED, reason, app.clock.now())
+        old = uow.trading_state.get()
+        uow.trading_state.set(TradingState.HALTED, reason, now)
+        if isinstance(error, InvariantViolation):
+            app.telemetry.raise_alert(uow, catalog.invariant_violation(type(error).__name__, str(error), "-", now))
+        app.telemetry.raise_alert(uow, catalog.trading_state_change(old.state, TradingState.HALTED, reason, now))
         uow.commit()
+    app.telemetry.flush_alerts()
     logger.bind(event="trading_state.change", outcome="HALTED").error(f"trading HALTED: {reason}")
+
+
+def _lease_lost(app: App, error: BaseException) -> None:
+    """Another process took the lease: we may not write. Alert in a transaction of our own
+    (unfenced: the alert is about us, it changes no trading state) and stop."""
+    from btcbot.observability.alerts import catalog
+
+    token = app.lease.token.token if app.lease.token is not None else -1
+    hub = app.telemetry.alerts
+    if hub is not None:
+        hub.raise_now(catalog.lease_lost(f"pid {os.getpid()}", token, app.clock.now()))
+        hub.flush()
+    app.lease.token = None  # never release a lease we no longer hold
+    logger.bind(event="lease.lost", outcome="stop").error(str(error))
 
 
 def _guarded_cycle(app: App) -> OnceOutcome:
@@ -65,7 +89,10 @@ def _guarded_cycle(app: App) -> OnceOutcome:
     except Exception as exc:
         action = action_for(exc)
         if action is Action.HALT:
-            _halt(app, f"{type(exc).__name__}: {exc}")
+            _halt(app, f"{type(exc).__name__}: {exc}", exc)
+            raise
+        if action is Action.HALT_PROCESS:
+            _lease_lost(app, exc)
             raise
         if action is Action.SAFE_MODE:
             logger.bind(event="cycle.safe_mode", outcome=type(exc).__name__).warning(str(exc))
@@ -89,10 +116,20 @@ def start(settings: Settings, **inject: Any) -> App:
     return app
 
 
+def write_metrics_textfile(app: App) -> None:
+    path = app.settings.observability.metrics_textfile
+    if path is not None and app.telemetry.metrics.enabled:
+        from btcbot.observability.textfile import write_textfile
+
+        write_textfile(app.telemetry.metrics, path)
+
+
 def run_once(settings: Settings, **inject: Any) -> OnceOutcome:
     app = start(settings, **inject)
     try:
-        return _guarded_cycle(app)
+        outcome = _guarded_cycle(app)
+        write_metrics_textfile(app)
+        return outcome
     finally:
         app.close()
 
