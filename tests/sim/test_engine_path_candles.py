@@ -123,3 +123,22 @@ def test_balances_never_go_negative_and_locks_match_open_orders(ops: list[tuple[
     spent = sum((t.amount * t.price + t.fee + t.tax for t in engine.trades if t.side == "buy"), D(0))
     got = sum((t.amount * t.price - t.fee - t.tax for t in engine.trades if t.side == "sell"), D(0))
     assert engine.accounts.free("TRY") + engine.accounts.locked("TRY") == total_before - spent + got
+
+
+def test_replayed_candles_drive_the_path_and_history() -> None:
+    start_s = START_MS // 1000
+    bars = [
+        Bar(start_s + 60 * i - 120, D(100 + i), D(105 + i), D(95 + i), D(101 + i), D(50), D(5000))
+        for i in range(6)
+    ]
+    engine = make_engine(replay={"XRPTRY": bars}, tick_seconds=20)
+    history = engine.pairs["XRPTRY"].candles.minute_bars(0, start_s - 1)
+    assert [b.open_time_s for b in history] == [start_s - 120, start_s - 60]
+    assert engine.pairs["XRPTRY"].price == D(102)  # the open of the bar at the start time
+    seen = []
+    for step in range(1, 4):
+        engine.advance_to(START_MS + step * 20_000)
+        seen.append(engine.pairs["XRPTRY"].price)
+    assert min(seen) >= D(97) and max(seen) <= D(107)  # inside the replayed bar's range
+    engine.advance_to(START_MS + 10 * 60_000)
+    assert engine.pairs["XRPTRY"].price == D(106)  # after the last bar: its close

@@ -100,3 +100,20 @@ def test_rate_limits_can_be_disabled() -> None:
     with running_simulator(SimConfig(rate_limits=False, history_minutes=10)) as handle:
         api = Api(handle)
         assert all(api.get("/api/v2/orderbook", pairSymbol="BTCTRY").status_code == 200 for _ in range(200))
+
+
+def test_wall_mode_accepts_a_real_clock_stamp_even_when_sped_up() -> None:
+    import time
+
+    from btcbot.sim.testing import SimConfig, running_simulator
+
+    with running_simulator(SimConfig(clock_mode="wall", speed=60, history_minutes=10)) as handle:
+        api = Api(handle)
+        real_ms = int(time.time() * 1000)  # far from the 2026-01-01 market clock
+        headers = {
+            "X-PCK": handle.api_key,
+            "X-Stamp": str(real_ms),
+            "X-Signature": sign(handle.api_key, handle.api_secret, real_ms),
+        }
+        assert _balances(api, headers)[0] == 200
+        assert _balances(api, api.headers())[0] == 200  # market-clock stamps too

@@ -104,3 +104,13 @@ def test_routes_are_case_insensitive_and_unknowns_are_404_405(api: Api, sim: Sim
     assert api.get("/api/v2/server/exchangeInfo").status_code == 200
     assert api.get("/api/v2/nothing").status_code == 404
     assert api.session.put(sim.base_url + "/api/v1/order", timeout=5).status_code == 405
+
+
+def test_ticker_follows_a_price_jump(api: Api, sim: SimHandle) -> None:
+    from decimal import Decimal
+
+    (before,) = api.get("/api/v2/ticker", pairSymbol="BTCTRY").json()["data"]
+    sim.admin.set_price("BTCTRY", Decimal("5000000"))
+    (after,) = api.get("/api/v2/ticker", pairSymbol="BTCTRY").json()["data"]
+    assert after["last"] == after["high"] == 5_000_000 > before["high"]
+    assert after["volume"] > before["volume"]

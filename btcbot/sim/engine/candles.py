@@ -74,12 +74,26 @@ def bucket_start(time_s: int, length_s: int) -> int:
     return time_s - time_s % length_s
 
 
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    """Aggregate of the 1m bars in a window (the ticker's 24 h figures)."""
+
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    volume: Decimal
+    total: Decimal
+
+
 class CandleSeries:
     """Append-mostly store of 1m bars for one pair."""
 
     def __init__(self) -> None:
         self._times: list[int] = []
         self._bars: dict[int, Bar] = {}
+        self._revision = 0
+        self._stats_key: tuple[int, int, int] | None = None
+        self._stats: WindowStats | None = None
 
     def load(self, bars: Iterable[Bar]) -> None:
         """Add pre-built (history) bars; any order, duplicates replace."""
@@ -88,10 +102,12 @@ class CandleSeries:
                 raise ValueError("history bars must start on a minute")
             self._bars[bar.open_time_s] = bar
         self._times = sorted(self._bars)
+        self._revision += 1
 
     def record(self, time_s: int, price: Decimal, volume: Decimal) -> None:
         """Fold one trade print into its minute bar (time only moves forward here)."""
         start = time_s - time_s % MINUTE_S
+        self._revision += 1
         current = self._bars.get(start)
         tick = Bar(start, price, price, price, price, volume, volume * price)
         if current is None:
@@ -124,6 +140,26 @@ class CandleSeries:
             else:
                 out.append(Bar(start, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.total))
         return out
+
+    def window_stats(self, from_s: int, to_s: int) -> WindowStats | None:
+        """Open/high/low/volume/total of the 1m bars opening in [from_s, to_s] (cached: the
+        ticker asks for the same 24 h window on every call until a print or a minute passes)."""
+        key = (self._revision, bisect_left(self._times, from_s), bisect_right(self._times, to_s))
+        if key != self._stats_key:
+            bars = self.minute_bars(from_s, to_s)
+            self._stats = (
+                WindowStats(
+                    bars[0].open,
+                    max(b.high for b in bars),
+                    min(b.low for b in bars),
+                    sum((b.volume for b in bars), Decimal(0)),
+                    sum((b.total for b in bars), Decimal(0)),
+                )
+                if bars
+                else None
+            )
+            self._stats_key = key
+        return self._stats
 
     def last_close(self) -> Decimal | None:
         """Close of the newest bar, if any."""

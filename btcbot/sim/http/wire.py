@@ -114,13 +114,13 @@ def exchange_info(pairs: Iterable[PairState], now_ms: int) -> Json:
 def ticker(state: PairState, book: Book, now_ms: int, stamp_ms: int) -> Json:
     spec = state.spec
     now_s = now_ms // 1000
-    bars = state.candles.minute_bars(now_s - 86_400 + 1, now_s)
+    stats = state.candles.window_stats(now_s - 86_400 + 1, now_s)
     last = state.price
-    open_ = bars[0].open if bars else last
-    high = max([b.high for b in bars] + [last])
-    low = min([b.low for b in bars] + [last])
-    volume = sum((b.volume for b in bars), Decimal(0))
-    total = sum((b.total for b in bars), Decimal(0))
+    open_ = stats.open if stats else last
+    high = max(stats.high, last) if stats else last
+    low = min(stats.low, last) if stats else last
+    volume = stats.volume if stats else Decimal(0)
+    total = stats.total if stats else Decimal(0)
     average = (total / volume).quantize(Decimal("0.01")) if volume else last
     daily = last - open_
     pct = (daily / open_ * 100).quantize(Decimal("0.01")) if open_ else Decimal(0)
