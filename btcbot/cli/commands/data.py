@@ -1,8 +1,241 @@
-"""Data and backtest commands. Placeholders until the backtester lands."""
+"""``btcbot download-data`` and ``btcbot backtest``.
+
+download-data: candles from the graph host (public, no keys) into the database's ``candles``
+table, resumable and paced by the client's rate limiter; or ``--synthetic`` bars from the
+simulator's price engine (offline); or ``--csv-import``/``--csv-export``.
+
+backtest: replays stored candles (or ``--synthetic-seed`` bars) through the live decide -> risk
+-> execute -> ledger path and writes report.json, equity.csv, trades.csv, equity.png, run.json.
+"""
 
 from __future__ import annotations
 
-from btcbot.cli.commands.trading import _placeholder
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-backtest_command = _placeholder("backtest", "Replay stored candles through the live code path.")
-download_data_command = _placeholder("download-data", "Download candles into the database.")
+import click
+
+from btcbot.cli.context import CliContext
+
+INTERVALS: dict[str, int] = {
+    "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400,
+}
+
+
+def parse_interval(text: str) -> int:
+    """``1m``..``1d`` or a number of seconds -> seconds."""
+    key = text.strip().lower()
+    if key in INTERVALS:
+        return INTERVALS[key]
+    if key.isdigit() and int(key) in INTERVALS.values():
+        return int(key)
+    raise click.BadParameter(f"{text!r}: use one of {', '.join(INTERVALS)} (or seconds)", param_hint="--interval")
+
+
+def parse_day(text: str, name: str) -> datetime:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected YYYY-MM-DD", param_hint=name) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _symbols(values: Sequence[str], default: Sequence[str]) -> tuple[str, ...]:
+    from btcbot.domain.symbols import parse_pair
+
+    found = [s.strip() for v in values for s in v.split(",") if s.strip()]
+    try:
+        return tuple(parse_pair(s).symbol for s in found) if found else tuple(default)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--symbols") from None
+
+
+def _range(start_text: str, end_text: str) -> tuple[datetime, datetime]:
+    start, end = parse_day(start_text, "--from"), parse_day(end_text, "--to")
+    if end <= start:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    return start, end
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    with click.progressbar(length=max(1, total), label=label, file=sys.stderr, show_eta=True) as bar:
+        yield bar
+
+
+@click.command("download-data")
+@click.option("--from", "start_text", required=True, help="First day (UTC), YYYY-MM-DD.")
+@click.option("--to", "end_text", required=True, help="Day after the last one (UTC, exclusive), YYYY-MM-DD.")
+@click.option("--interval", "interval_text", default="1h", show_default=True, help="1m 5m 15m 30m 1h 4h 1d.")
+@click.option("--symbols", multiple=True, help="Pairs (comma separated or repeated); default trading.symbols.")
+@click.option("--csv-export", type=click.Path(dir_okay=False, path_type=Path), help="Write stored bars of the range to a CSV file.")
+@click.option("--csv-import", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Load bars from a CSV file.")
+@click.option("--synthetic", is_flag=True, help="Generate bars offline with the simulator's price engine.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed for --synthetic.")
+@click.pass_obj
+def download_data_command(
+    obj: CliContext, start_text: str, end_text: str, interval_text: str, symbols: tuple[str, ...],
+    csv_export: Path | None, csv_import: Path | None, synthetic: bool, seed: int,
+) -> None:
+    """Download candles into the database (resumable), or import/export/generate them."""
+    from btcbot.persistence.candles import SqlCandleStore
+    from btcbot.persistence.engine import create_engine_for
+    from btcbot.persistence.migrations import upgrade
+
+    if sum(bool(x) for x in (csv_export, csv_import, synthetic)) > 1:
+        raise click.UsageError("choose at most one of --csv-export, --csv-import, --synthetic")
+    settings = obj.load().settings
+    interval_s = parse_interval(interval_text)
+    start, end = _range(start_text, end_text)
+    wanted = _symbols(symbols, settings.trading.symbols)
+    upgrade(settings.database.url)
+    engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
+    try:
+        store = SqlCandleStore(engine)
+        if csv_import is not None:
+            _import_csv(store, csv_import)
+        elif csv_export is not None:
+            _export_csv(store, csv_export, wanted, interval_s, start, end)
+        elif synthetic:
+            _synthetic(store, wanted, interval_s, start, end, seed)
+        else:
+            _download(settings, store, wanted, interval_s, start, end)
+    finally:
+        engine.dispose()
+
+
+def _import_csv(store: Any, path: Path) -> None:
+    from btcbot.data.csv_io import CsvFormatError, read_candles_csv
+
+    batch: list[Any] = []
+    total = 0
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for candle in read_candles_csv(handle):
+                batch.append(candle)
+                if len(batch) >= 5000:
+                    total += store.add(batch)
+                    batch = []
+        total += store.add(batch)
+    except CsvFormatError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    click.echo(f"imported {total} bars from {path}")
+
+
+def _export_csv(store: Any, path: Path, symbols: Sequence[str], interval_s: int, start: datetime, end: datetime) -> None:
+    from btcbot.data.csv_io import write_candles_csv
+
+    last = end - timedelta(seconds=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        rows = (c for s in symbols for c in store.iter_range(s, interval_s, start, last))
+        count = write_candles_csv(rows, handle)
+    click.echo(f"exported {count} bars to {path}")
+
+
+def _synthetic(store: Any, symbols: Sequence[str], interval_s: int, start: datetime, end: datetime, seed: int) -> None:
+    from btcbot.data.synthetic import generate_candles
+
+    try:
+        generated = generate_candles(symbols, interval_s, start, end, seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for symbol, bars in generated.items():
+        with _progress(len(bars), f"{symbol} (synthetic)") as bar:
+            for i in range(0, len(bars), 5000):
+                chunk = bars[i : i + 5000]
+                store.add(chunk)
+                bar.update(len(chunk))
+    click.echo(f"generated {sum(len(b) for b in generated.values())} bars (seed {seed})")
+
+
+def _download(settings: Any, store: Any, symbols: Sequence[str], interval_s: int, start: datetime, end: datetime) -> None:
+    from btcbot.adapters.btcturk.client import build_btcturk_client
+    from btcbot.adapters.clock import SystemClock
+    from btcbot.data.download import download_candles
+
+    clock = SystemClock()
+    client = build_btcturk_client(settings, None, clock)
+    bars: dict[str, Any] = {}
+    shown: dict[str, int] = {}
+
+    def progress(symbol: str, done: int, total: int) -> None:
+        if symbol not in bars:
+            for other in bars.values():
+                other.render_finish()
+            bars[symbol] = click.progressbar(length=max(1, total), label=symbol, file=sys.stderr)
+            shown[symbol] = 0
+        bars[symbol].update(done - shown[symbol])
+        shown[symbol] = done
+
+    try:
+        results = download_candles(client, store, symbols, interval_s, start, min(end, clock.now()),
+                                   progress=progress, now=clock.now())
+    finally:
+        for bar in bars.values():
+            bar.render_finish()
+    for r in results:
+        resumed = f" (resumed after {r.resumed_from.isoformat()})" if r.resumed_from else ""
+        click.echo(f"{r.symbol}: stored {r.stored} bars{resumed}")
+
+
+@click.command("backtest")
+@click.option("--from", "start_text", required=True, help="First day (UTC), YYYY-MM-DD.")
+@click.option("--to", "end_text", required=True, help="Day after the last one (UTC, exclusive), YYYY-MM-DD.")
+@click.option("--strategy", default=None, help="Strategy name or dotted path (default trading.strategy).")
+@click.option("--interval", "interval_text", default=None, help="Strategy bar length (default trading.candle_interval_s).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("backtest-report"),
+              show_default=True, help="Directory for report.json, equity.csv, trades.csv, equity.png, run.json.")
+@click.option("--synthetic-seed", type=int, default=None, help="Use offline 1m bars from the simulator's price engine instead of the database.")
+@click.pass_obj
+def backtest_command(
+    obj: CliContext, start_text: str, end_text: str, strategy: str | None, interval_text: str | None,
+    out_dir: Path, synthetic_seed: int | None,
+) -> None:
+    """Replay candles through the live decide -> risk -> execute -> ledger path and write a report."""
+    from btcbot.backtest.runner import NoCandles, load_candles, run_backtest
+
+    settings = obj.load().settings
+    interval_s = parse_interval(interval_text) if interval_text else settings.trading.candle_interval_s
+    start, end = _range(start_text, end_text)
+    symbols = settings.trading.symbols
+    if synthetic_seed is not None:
+        from btcbot.data.synthetic import generate_candles
+
+        candles: dict[str, list[Any]] = dict(generate_candles(symbols, 60, start, end, synthetic_seed))
+    else:
+        from btcbot.persistence.candles import SqlCandleStore
+        from btcbot.persistence.engine import create_engine_for
+        from btcbot.persistence.migrations import upgrade
+
+        upgrade(settings.database.url)
+        engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
+        try:
+            candles = load_candles(SqlCandleStore(engine), symbols, interval_s, start, end)
+        except NoCandles as exc:
+            raise click.ClickException(str(exc)) from None
+        finally:
+            engine.dispose()
+    with _progress(1, "backtest") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(1, total)
+            bar.update(done - bar.pos)
+
+        try:
+            output = run_backtest(settings, candles, out_dir, start, end, strategy, interval_s, progress)
+        except NoCandles as exc:
+            raise click.ClickException(str(exc)) from None
+    metrics = output.report.strategy
+    bench = output.report.benchmark
+    click.echo(
+        f"bars {output.result.strategy_bars} x {len(symbols)} symbols, trades {metrics.trades}, "
+        f"total return {metrics.total_return:.4%} (buy-and-hold {bench.total_return:.4%}), "
+        f"max drawdown {metrics.max_drawdown:.4%}, fees {metrics.fees:.2f} + taxes {metrics.taxes:.2f}"
+    )
+    denials = ", ".join(f"{code} {n}" for code, n in output.report.risk_denials) or "none"
+    click.echo(f"risk denials: {denials}")
+    click.echo(f"report written to {out_dir}/ ({', '.join(sorted(output.files))})")

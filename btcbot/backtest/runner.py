@@ -1,0 +1,147 @@
+"""``btcbot backtest``: load candles from the store, run the engine, write the report files.
+
+Output directory (created):
+
+    report.json   metrics of the strategy and of buy-and-hold, risk denials by code
+    equity.csv    per strategy bar: time, equity, benchmark, drawdown, exposure
+    trades.csv    every simulated fill (time, symbol, side, quantity, price, notional, fee, tax)
+    equity.png    equity (and benchmark) with the drawdown underneath
+    run.json      the run's parameters (strategy, symbols, interval, range, costs, refusals)
+
+Every file is a pure function of (settings, candles): the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from btcbot.backtest.chart import write_chart
+from btcbot.backtest.engine import BPS, BacktestEngine, BacktestResult, Progress
+from btcbot.backtest.report import BacktestReport, build_report, buy_and_hold, write_report
+from btcbot.config.settings import Settings
+from btcbot.domain.market import Candle
+from btcbot.strategies.registry import load_strategy
+
+#: Base intervals tried, finest first, when looking for stored candles.
+STORED_INTERVALS = (60, 300, 900, 1800, 3600, 14400, 86400)
+
+
+class CandleSource(Protocol):
+    def range(self, symbol: str, interval_s: int, start: datetime, end: datetime) -> list[Candle]: ...
+
+    def count(self, symbol: str, interval_s: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class BacktestOutput:
+    result: BacktestResult
+    report: BacktestReport
+    files: dict[str, Path]
+
+
+class NoCandles(LookupError):
+    """The store holds no candles usable for the requested backtest."""
+
+
+def load_candles(
+    source: CandleSource, symbols: Sequence[str], interval_s: int, start: datetime, end: datetime,
+    base_interval_s: int | None = None,
+) -> dict[str, list[Candle]]:
+    """Bars with open time in [start, end) at the finest stored interval dividing ``interval_s``."""
+    candidates = [base_interval_s] if base_interval_s else [i for i in STORED_INTERVALS if interval_s % i == 0]
+    for base in candidates:
+        if all(source.count(s, base) > 0 for s in symbols):
+            out = {s: [c for c in source.range(s, base, start, end) if c.open_time < end] for s in symbols}
+            if all(out.values()):
+                return out
+    raise NoCandles(
+        f"no stored candles for all of {', '.join(symbols)} between {start.isoformat()} and {end.isoformat()} "
+        f"at an interval dividing {interval_s}s; run `btcbot download-data` (or --synthetic) first"
+    )
+
+
+def build_backtest_report(settings: Settings, engine: BacktestEngine, result: BacktestResult,
+                          starting_cash: Decimal) -> BacktestReport:
+    """The report of a finished run, benchmarked against equal-weight buy-and-hold."""
+    if not result.equity_curve:
+        raise NoCandles("the backtest produced no bars")
+    times = [t for t, _ in result.equity_curve]
+    capital = settings.capital
+    bench = buy_and_hold(
+        {s: bars for s, bars in result.bars.items() if bars},
+        starting_cash,
+        times=times,
+        fee_bps=capital.taker_fee_bps * (1 + capital.fee_tax_ratio) + capital.slippage_bps,
+    )
+    return build_report(
+        equity_curve=result.equity_curve,
+        interval_s=engine.interval_s,
+        trades=result.trades,
+        exposures=result.exposures,
+        risk_denials=result.denials,
+        benchmark_curve=bench.curve,
+        benchmark_trades=bench.trades,
+        benchmark_exposures=bench.exposures,
+    )
+
+
+def run_parameters(settings: Settings, engine: BacktestEngine, result: BacktestResult, start: datetime,
+                   end: datetime, strategy_name: str) -> dict[str, object]:
+    capital = settings.capital
+    return {
+        "strategy": strategy_name,
+        "strategy_id": settings.trading.strategy_id,
+        "symbols": list(settings.trading.symbols),
+        "interval_s": engine.interval_s,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "starting_balance": str(capital.paper_starting_balance),
+        "taker_fee_bps": str(capital.taker_fee_bps),
+        "maker_fee_bps": str(capital.maker_fee_bps),
+        "fee_tax_ratio": str(capital.fee_tax_ratio),
+        "slippage_bps": str(capital.slippage_bps),
+        "base_bars": result.base_bars,
+        "strategy_bars": result.strategy_bars,
+        "venue_refusals": dict(sorted(result.venue_refusals.items())),
+        "unfilled_orders": result.unfilled,
+        "final_trading_state": result.final_state.value,
+    }
+
+
+def run_backtest(
+    settings: Settings,
+    candles: Mapping[str, Sequence[Candle]],
+    out_dir: Path,
+    start: datetime,
+    end: datetime,
+    strategy_name: str | None = None,
+    interval_s: int | None = None,
+    progress: Progress | None = None,
+) -> BacktestOutput:
+    """Run the configured (or named) strategy over ``candles`` and write every report file."""
+    name = strategy_name or settings.trading.strategy
+    strategy = load_strategy(name, settings.trading.strategy_id)
+    engine = BacktestEngine(settings, strategy, interval_s)
+    result = engine.run(candles, progress)
+    cash = settings.capital.paper_starting_balance
+    report = build_backtest_report(settings, engine, result, cash)
+    files = write_report(report, out_dir)
+    files["equity.png"] = write_chart(
+        out_dir / "equity.png",
+        [e for _, e in report.equity_curve],
+        [e for _, e in report.benchmark_curve],
+    )
+    params = run_parameters(settings, engine, result, start, end, name)
+    run_path = out_dir / "run.json"
+    run_path.write_bytes((json.dumps(params, sort_keys=True, indent=2) + "\n").encode("utf-8"))
+    files["run.json"] = run_path
+    return BacktestOutput(result, report, files)
+
+
+__all__ = ["BPS", "BacktestOutput", "NoCandles", "load_candles", "run_backtest"]
