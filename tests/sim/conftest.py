@@ -36,9 +36,15 @@ class Api:
             "X-Signature": sign(self.sim.api_key, self.sim.api_secret, stamp),
         }
 
-    def get(self, path: str, signed: bool = False, **params: Any) -> requests.Response:
+    def get(
+        self, path: str, signed: bool = False, query: dict[str, Any] | None = None, **params: Any
+    ) -> requests.Response:
+        """GET with ``params`` (plus ``query`` for names that are Python keywords, like ``from``)."""
         return self.session.get(
-            self.sim.base_url + path, params=params, headers=self.headers() if signed else {}, timeout=10
+            self.sim.base_url + path,
+            params={**params, **(query or {})},
+            headers=self.headers() if signed else {},
+            timeout=10,
         )
 
     def post_order(self, body: dict[str, Any], timeout: float = 10) -> requests.Response:

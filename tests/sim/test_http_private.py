@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from btcbot.sim.testing import SimHandle
 
@@ -14,7 +15,9 @@ ORDER_FIELDS = {
 }  # fmt: skip
 
 
-def _limit_buy(api: Api, client_id: str = "cid-1", qty: object = 0.001, price: object = 3_800_000) -> dict:
+def _limit_buy(
+    api: Api, client_id: str = "cid-1", qty: object = 0.001, price: object = 3_800_000
+) -> dict[str, Any]:
     # The docs' Python sample sends numbers and the BTC_TRY form; both must work.
     resp = api.post_order(
         {"quantity": qty, "price": price, "stopPrice": 0, "newOrderClientId": client_id,

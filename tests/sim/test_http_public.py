@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from btcbot.sim.testing import SimHandle
 
 from .conftest import Api
@@ -9,7 +11,7 @@ from .conftest import Api
 CONFIGURED = {"BTCTRY", "ETHTRY", "XRPTRY", "AVAXTRY", "SOLTRY"}
 
 
-def _envelope(body: dict[str, object]) -> object:
+def _envelope(body: dict[str, Any]) -> Any:
     assert body["success"] is True and body["code"] == 0 and "message" in body
     return body["data"]
 
@@ -44,7 +46,7 @@ def test_exchange_info_lists_extra_pairs_with_reference_types(api: Api) -> None:
 def test_ticker_numbers_all_pairs_and_filter(api: Api) -> None:
     rows = _envelope(api.get("/api/v2/ticker").json())
     assert isinstance(rows, list) and {r["pair"] for r in rows} >= CONFIGURED
-    (one,) = _envelope(api.get("/api/v2/ticker", pairSymbol="BTC_TRY").json())  # type: ignore[misc]
+    (one,) = _envelope(api.get("/api/v2/ticker", pairSymbol="BTC_TRY").json())
     assert one["pair"] == "BTCTRY" and one["pairNormalized"] == "BTC_TRY"
     for field in ("last", "high", "low", "bid", "ask", "open", "volume", "average", "daily", "dailyPercent"):
         assert isinstance(one[field], int | float) and not isinstance(one[field], bool), field
@@ -84,7 +86,10 @@ def test_trades_shape_after_time_passes(api: Api, sim: SimHandle) -> None:
 
 def test_klines_udf_arrays_in_seconds(api: Api, sim: SimHandle) -> None:
     body = api.get(
-        "/v1/klines/history", symbol="BTCTRY", resolution="60", **{"from": 1_767_200_000, "to": 1_767_225_600}
+        "/v1/klines/history",
+        symbol="BTCTRY",
+        resolution="60",
+        query={"from": 1_767_200_000, "to": 1_767_225_600},
     ).json()
     assert body["s"] == "ok"
     assert len(body["t"]) == len(body["o"]) == len(body["c"]) == len(body["v"]) == 5  # 300 min of history
@@ -93,7 +98,7 @@ def test_klines_udf_arrays_in_seconds(api: Api, sim: SimHandle) -> None:
 
 
 def test_ohlcs_bare_daily_numbers(api: Api) -> None:
-    rows = api.get("/v1/ohlcs", pair="BTCTRY", **{"from": 1_767_000_000, "to": 1_767_225_600}).json()
+    rows = api.get("/v1/ohlcs", pair="BTCTRY", query={"from": 1_767_000_000, "to": 1_767_225_600}).json()
     assert isinstance(rows, list) and rows
     assert all(r["time"] % 86_400 == 0 for r in rows)
     assert isinstance(rows[0]["close"], int | float) and rows[0]["pair"] == "BTCTRY"
