@@ -95,7 +95,7 @@ class LedgerEntryRow(Base):
     asset: Mapped[str] = mapped_column(String(16))
     account: Mapped[str] = mapped_column(String(16))
     amount: Mapped[Decimal] = mapped_column(ExactDecimal)
-    ref: Mapped[str] = mapped_column(String(100))
+    ref: Mapped[str] = mapped_column(String(100), index=True)
     reason: Mapped[str] = mapped_column(String(200))
     cycle_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UtcDateTime)

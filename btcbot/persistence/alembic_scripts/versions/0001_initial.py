@@ -93,6 +93,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_entries_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_ref'), ['ref'], unique=False)
 
     op.create_table('meta',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -206,6 +207,7 @@ def downgrade() -> None:
     op.drop_table('order_events')
     op.drop_table('meta')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_ref'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_batch_id'))
 
     op.drop_table('ledger_entries')
