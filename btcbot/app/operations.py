@@ -134,10 +134,28 @@ def run_once(settings: Settings, **inject: Any) -> OnceOutcome:
         app.close()
 
 
+def _settings_changed_warning(settings: Settings, reload: Callable[[], Settings] | None) -> None:
+    """Risk settings are fixed for the life of the process: an edited .env is only reported."""
+    if reload is None:
+        return
+    from btcbot.services.risk import risk_settings_fingerprint
+
+    try:
+        fresh = reload()
+    except Exception as exc:  # a broken .env must not stop a running bot; it is reported
+        logger.bind(event="settings.reload_failed").warning(f"settings on disk are invalid: {exc}")
+        return
+    if risk_settings_fingerprint(fresh) != risk_settings_fingerprint(settings):
+        logger.bind(event="settings.changed", outcome="restart_required").warning(
+            "risk/capital settings on disk differ from the running ones; they apply only after a restart"
+        )
+
+
 def run_forever(
     settings: Settings,
     max_cycles: int | None = None,
     on_cycle: Callable[[OnceOutcome], None] | None = None,
+    reload: Callable[[], Settings] | None = None,
     **inject: Any,
 ) -> int:
     app = start(settings, **inject)
@@ -147,6 +165,7 @@ def run_forever(
         cadence = Cadence(settings.trading.cycle_interval_s, settings.trading.cycle_jitter_s)
 
         def one() -> None:
+            _settings_changed_warning(settings, reload)
             outcome = _guarded_cycle(app)
             if on_cycle is not None:
                 on_cycle(outcome)

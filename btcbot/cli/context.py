@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from btcbot.config.settings import LoadedSettings, load_settings
+from btcbot.config.settings import LoadedSettings, Settings, load_settings
 from btcbot.observability.redaction import Redactor
 
 
@@ -31,6 +31,10 @@ class CliContext:
             self._loaded = load_settings(env_file=self.env_file, overrides=overrides)
             self._configure_logging()
         return self._loaded
+
+    def reload(self) -> Settings:
+        """Settings as they are on disk/in the environment now (for change detection only)."""
+        return load_settings(env_file=self.env_file, overrides=self.overrides).settings
 
     def _configure_logging(self) -> None:
         from btcbot.config.secrets import secret_values

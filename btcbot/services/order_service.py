@@ -26,7 +26,7 @@ from loguru import logger
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
 from btcbot.domain.enums import OrderState, OrderType, Side
-from btcbot.domain.errors import ExchangeError, ExchangeRejected, OrderNotFound
+from btcbot.domain.errors import AuthError, ExchangeError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
 from btcbot.domain.intents import Approved
 from btcbot.domain.market import SymbolRules
@@ -153,9 +153,14 @@ class OrderService:
             self._on_event("rejected", name)
             return SubmitOutcome(order.client_order_id, OrderState.REJECTED, name)
         except ExchangeError as exc:
+            # AmbiguousOutcome may have reached the venue; CircuitOpen/RateLimited/AuthError were
+            # refused before sending. Both go to UNKNOWN: the lookup proves which, after the grace
+            # period, and nothing is ever resent blindly.
             self._finish(order, "ambiguous", on_ambiguous, {"error": type(exc).__name__}, cycle_id, done=False)
             log.bind(outcome="unknown").warning(f"outcome unknown ({type(exc).__name__}); will look it up")
             self._on_event("ambiguous", type(exc).__name__)
+            if isinstance(exc, AuthError):
+                raise  # the runner halts trading: credentials are broken
             return SubmitOutcome(order.client_order_id, OrderState.UNKNOWN, type(exc).__name__)
         self._fp.hit(AFTER_POST_BEFORE_COMMIT)
         self._finish(order, "acknowledged", lambda o, at: on_ack(o, ack, at),

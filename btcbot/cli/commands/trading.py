@@ -57,7 +57,8 @@ def run_command(obj: CliContext, max_cycles: int | None) -> None:
     if settings.observability.metrics_port:
         server = _start_metrics(obj)
     try:
-        run_forever(settings, max_cycles=max_cycles, on_cycle=_print_cycle, **_telemetry_kw(obj, server))
+        run_forever(settings, max_cycles=max_cycles, on_cycle=_print_cycle, reload=obj.reload,
+                    **_telemetry_kw(obj, server))
     finally:
         if server is not None:
             server.stop()

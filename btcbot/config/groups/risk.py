@@ -39,6 +39,7 @@ class RiskSettings(Group):
     market_data_max_age_s: float = Field(120.0, gt=0, le=3600, description="Freshness gate: a ticker older than this blocks new risk on its symbol.")
     day_boundary_tz: str = Field("Europe/Istanbul", description="Time zone whose midnight starts a new risk day (and whose month start resets harvesting).")
     drift_tolerance_quote: Decimal = Field(Decimal("1"), ge=0, description="Ledger vs exchange balance difference (valued in quote) tolerated as dust.")
+    post_trade_tolerance: Decimal = Field(Decimal("0.02"), ge=0, le=Decimal("0.5"), description="Post-trade check only: a cap is breached (-> REDUCING) when exceeded by more than this fraction; new orders must always fit exactly.")
 
     @field_validator("max_position_per_asset")
     @classmethod

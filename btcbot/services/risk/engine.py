@@ -357,7 +357,8 @@ class RiskEngine:
             reasons.append(
                 f"{DecisionCode.RISK_DRAWDOWN_DERISK_ACTIVE.value}: drawdown {fmt(policy.drawdown)} gives m_dd 0"
             )
-        for breach in find_breaches(view, policy, self._risk, self._universe, include_fee_buffer=False):
+        for breach in find_breaches(view, policy, self._risk, self._universe, include_fee_buffer=False,
+                                    slack=self._risk.post_trade_tolerance):
             reasons.append(f"{breach.code.value}: {breach.detail}")
         state = TradingState.REDUCING if reasons else TradingState.ACTIVE
         return PostTradeResult(state, tuple(reasons), daily is not None)

@@ -45,6 +45,7 @@ def find_breaches(
     universe: Sequence[str],
     *,
     include_fee_buffer: bool,
+    slack: Decimal = ZERO,
 ) -> list[Breach]:
     """Every violated cap or cash invariant of ``view``, in this fixed order:
 
@@ -59,13 +60,20 @@ def find_breaches(
 
     Symbols are visited in sorted order within each check. Comparisons are multiplications,
     never divisions, so they are exact.
+
+    ``slack`` widens every limit by that fraction (caps * (1 + slack), the cash floor * (1 - slack)).
+    Pre-trade uses 0: a new order must fit exactly. The post-trade check uses
+    ``risk.post_trade_tolerance`` so that execution costs (fees, spread) shrinking equity - and
+    with it the caps - right after a buy sized to the cap do not flip trading into REDUCING.
     """
     symbols = sorted(set(universe))
+    widen = 1 + slack
+    shrink = 1 - slack
     breaches: list[Breach] = []
     for symbol in symbols:
         notional = view.notional(symbol)
         cap = policy.asset_caps.get(symbol, ZERO)
-        if notional > cap:
+        if notional > cap * widen:
             breaches.append(
                 Breach(
                     DecisionCode.RISK_ASSET_EXPOSURE_LIMIT,
@@ -75,7 +83,7 @@ def find_breaches(
     for symbol in symbols:
         qty_cap = risk.quantity_cap_for(symbol)
         qty = view.exposure_qty(symbol)
-        if qty_cap is not None and qty > qty_cap:
+        if qty_cap is not None and qty > qty_cap * widen:
             breaches.append(
                 Breach(
                     DecisionCode.RISK_ASSET_QUANTITY_LIMIT,
@@ -83,7 +91,7 @@ def find_breaches(
                 )
             )
     gross = view.gross_notional()
-    if gross > policy.portfolio_cap:
+    if gross > policy.portfolio_cap * widen:
         breaches.append(
             Breach(
                 DecisionCode.RISK_PORTFOLIO_EXPOSURE_LIMIT,
@@ -92,14 +100,14 @@ def find_breaches(
         )
     for symbol in symbols:
         notional = view.notional(symbol)
-        if notional > 0 and notional > risk.max_concentration * view.equity:
+        if notional > 0 and notional > risk.max_concentration * view.equity * widen:
             breaches.append(
                 Breach(
                     DecisionCode.RISK_CONCENTRATION_LIMIT,
                     f"{symbol} notional {fmt(notional)} > {fmt(risk.max_concentration)} of equity {fmt(view.equity)}",
                 )
             )
-    if view.cash_free < policy.c_res:
+    if view.cash_free < policy.c_res * shrink:
         breaches.append(
             Breach(
                 DecisionCode.CAPITAL_RESERVED_CASH_BREACH,
