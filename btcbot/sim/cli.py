@@ -61,6 +61,9 @@ def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--start-time", default=None, help="ISO start time (default: now in wall mode, 2026-01-01 manual)."
 )
+@click.option(
+    "--tick-seconds", default=10.0, show_default=True, type=float, help="Market seconds per price step."
+)
 @click.option("--no-rate-limits", is_flag=True, help="Do not enforce the published rate limits.")
 def sim_command(
     host: str,
@@ -74,6 +77,7 @@ def sim_command(
     symbols: tuple[str, ...],
     cancel_delay: float,
     start_time: str | None,
+    tick_seconds: float,
     no_rate_limits: bool,
 ) -> None:
     """Run a local BTC Turk-compatible exchange simulator."""
@@ -95,6 +99,7 @@ def sim_command(
             cancel_delay_s=cancel_delay,
             host=host,
             port=port,
+            tick_seconds=tick_seconds,
             rate_limits=not no_rate_limits,
             **extra,  # type: ignore[arg-type]
         )

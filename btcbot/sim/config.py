@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from btcbot.sim.clock import MANUAL, WALL
+from btcbot.sim.engine.candles import Bar
 from btcbot.sim.engine.config import DEFAULT_SYMBOLS, EngineConfig
 
 #: A fixed, valid base64 secret (32 bytes) so tests and demos sign without any setup.
@@ -46,6 +47,8 @@ class SimConfig:
     #: mode, either in wall mode (a real client's clock cannot follow a sped-up market clock).
     auth_clock: str = "auto"
     request_log_size: int = 2000
+    #: Replayed 1m bars per symbol (instead of the seeded random walk for those symbols).
+    replay: Mapping[str, Sequence[Bar]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.clock_mode not in (MANUAL, WALL):
@@ -72,6 +75,7 @@ class SimConfig:
             tax_rate=self.tax_rate,
             cancel_delay_s=self.cancel_delay_s,
             history_minutes=self.history_minutes,
+            replay=dict(self.replay),
         )
 
     @property
