@@ -51,6 +51,7 @@ from btcbot.services.execution.corrections import (
     OrderConflict,
     ReconcileReport,
     UpdateOrderState,
+    adopt_order,
     kind_name,
 )
 from btcbot.services.execution.order_events import on_exchange_order, on_fill, on_not_found_after_grace
@@ -306,21 +307,11 @@ class ReconcileService:
         if row is None:
             return
         now = self._clock.now()
-        from btcbot.services.execution.client_order_id import parse_client_order_id
-
-        parts = parse_client_order_id(correction.client_order_id)
-        order = ManagedOrder(
-            client_order_id=correction.client_order_id,
-            cycle_id=parts.cycle_id if parts else cycle_id,
-            strategy_id=parts.strategy_tag if parts else "adopted",
-            symbol=row.symbol, side=row.side, order_type=row.order_type, quantity=row.amount,
-            price=row.price, quote_amount=None, state=OrderState.UNKNOWN, created_at=row.created_at or now,
-            updated_at=now, exchange_order_id=row.exchange_order_id,
-        )
+        order = adopt_order(row, now)
         with self._uow() as uow:
             if uow.orders.get(order.client_order_id) is None:
                 uow.orders.add(order)
-                uow.journal.append(order.client_order_id, cycle_id, None, OrderState.UNKNOWN, "adopted",
+                uow.journal.append(order.client_order_id, cycle_id, None, order.state, "adopted",
                                    _row_payload(row), now)
                 uow.commit()
 
