@@ -27,3 +27,8 @@ def assert_lock_invariant(engine: SimExchange) -> None:
             Decimal(0),
         )
         assert engine.accounts.locked(asset) == held, asset
+
+
+def assert_open_index(engine: SimExchange) -> None:
+    """The engine's open-order index holds exactly the open orders."""
+    assert {o.id for o in engine.orders.values() if o.is_open} == set(engine._open)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from btcbot.sim.engine.candles import Bar, CandleSeries, bucket_start, parse_resolution
 from btcbot.sim.engine.orders import SimReject
 
-from .engine_helpers import START_MS, D, assert_lock_invariant, make_engine
+from .engine_helpers import START_MS, D, assert_lock_invariant, assert_open_index, make_engine
 
 
 def _prices(seed: int) -> list[Decimal]:
@@ -119,6 +119,7 @@ def test_balances_never_go_negative_and_locks_match_open_orders(ops: list[tuple[
         except SimReject:
             pass
         assert_lock_invariant(engine)
+        assert_open_index(engine)
     # TRY only leaves the account through trades and their fees
     spent = sum((t.amount * t.price + t.fee + t.tax for t in engine.trades if t.side == "buy"), D(0))
     got = sum((t.amount * t.price - t.fee - t.tax for t in engine.trades if t.side == "sell"), D(0))

@@ -66,6 +66,8 @@ class SimExchange:
         self.orders: dict[int, SimOrder] = {}
         self.trades: list[SimTrade] = []
         self._pending_cancels: set[int] = set()
+        #: Open orders by id: ticks scan these, not the whole history.
+        self._open: dict[int, SimOrder] = {}
         self.pairs: dict[str, PairState] = {}
         for spec in resolve_pairs(config.symbols):
             source = self._source_for(spec)
@@ -110,6 +112,7 @@ class SimExchange:
                     order.status = CANCELED
                     order.updated_ms = at_ms
                     release_lock(self.accounts, order)
+                    self._open.pop(order.id, None)
 
     def _tick(self) -> None:
         for state in self.pairs.values():
@@ -131,9 +134,8 @@ class SimExchange:
         price = state.price
         crossed = [
             o
-            for o in self.orders.values()
+            for o in self._open.values()
             if o.symbol == state.spec.symbol
-            and o.is_open
             and ((o.side == BUY and price <= o.price) or (o.side == SELL and price >= o.price))
         ]
         crossed.sort(key=lambda o: (-o.price if o.side == BUY else o.price, o.id))
@@ -208,6 +210,8 @@ class SimExchange:
             self.accounts.lock(need.asset, need.amount)
             order.lock_remaining = need.amount
             self._take_liquidity(state, order, book, limit=order.price)
+            if order.is_open:
+                self._open[order.id] = order
         else:
             self._execute_market(state, order, book)
         return order
@@ -282,6 +286,7 @@ class SimExchange:
             if order.status == CLOSED:
                 release_lock(self.accounts, order)
                 self._pending_cancels.discard(order.id)
+                self._open.pop(order.id, None)
 
     def cancel_order(self, order_id: int) -> SimOrder:
         """Accept a cancel request; the order becomes Canceled after ``cancel_delay_s`` (async)."""
@@ -310,7 +315,11 @@ class SimExchange:
     def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
         """Open, visible orders (optionally of one pair), newest first."""
         wanted = self.pair(symbol).spec.symbol if symbol else None
-        found = [o for o in self._visible() if o.is_open and (wanted is None or o.symbol == wanted)]
+        found = [
+            o
+            for o in self._open.values()
+            if o.visible_ms <= self._now_ms and (wanted is None or o.symbol == wanted)
+        ]
         return sorted(found, key=lambda o: -o.id)
 
     def all_orders(
