@@ -31,12 +31,16 @@ class Telemetry:
             self.retries_seen += 1
 
     def observer(self) -> Any:
-        """The exchange client's per-attempt observer: metrics + one span per exchange call."""
-        from btcbot.observability.tracing import ExchangeCallTracer, combine_observers
+        """The exchange client's per-attempt observer: metrics, plus (when tracing) one span per
+        logical exchange call with every retry attempt as an event on it.
 
-        if self.tracer is None and not self.metrics.enabled:
+        Without a tracer this is the bare bound method: no span objects, no scope around calls.
+        """
+        from btcbot.observability.tracing import ExchangeCallTracer, TracingObserver
+
+        if self.tracer is None:
             return self.api_observer
-        return combine_observers(self.api_observer, ExchangeCallTracer(self.tracer).observe)
+        return TracingObserver(ExchangeCallTracer(self.tracer), self.api_observer)
 
     def raise_alert(self, uow: Any, alert: Any) -> None:
         if self.alerts is not None:

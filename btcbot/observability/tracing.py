@@ -31,6 +31,11 @@ Hooking :class:`ExchangeCallTracer` into the exchange client (which calls an
 2. pass ``combine_observers(metrics.api_call, call_tracer.observe)`` as the client's observer;
    each attempt becomes an event on the enclosing call span (attempt, status, latency_ms).
 
+The BTC Turk transport does both when its observer is a :class:`TracingObserver`: it opens
+``observer.call_scope(group, endpoint)`` around its retry loop (after any clock sync, so the
+server-time call gets a span of its own). With tracing off the app passes a plain function and
+the transport opens no scope at all.
+
 If the client cannot wrap its loop, ``observe`` alone still works: without an enclosing call span it
 emits one short ``exchange.call`` span per attempt (retries then share only the parent stage span).
 """
@@ -38,7 +43,7 @@ emits one short ``exchange.call`` span per attempt (retries then share only the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -147,6 +152,31 @@ def span(name: str, /, tracer: Tracer | None = None, **attributes: AttributeValu
     t = tracer if tracer is not None else get_tracer()
     with t.start_as_current_span(name, attributes=attributes or None) as s:
         yield s
+
+
+class TracingObserver:
+    """Exchange-client observer that also scopes every logical call in one ``exchange.call`` span.
+
+    Calling it is the per-attempt observer (the ``observers`` in order, then the span event);
+    ``call_scope(group, endpoint)`` is the context manager the transport opens around the whole
+    retry loop of one call, so all attempts land as events on the same span. A client that does
+    not know ``call_scope`` still works (one short span per attempt, see the module docstring).
+    """
+
+    __slots__ = ("_calls", "_observers")
+
+    def __init__(self, call_tracer: ExchangeCallTracer, *observers: ApiObserver) -> None:
+        self._calls = call_tracer
+        self._observers = observers
+
+    def __call__(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None:
+        for o in self._observers:
+            o(endpoint_group, endpoint, status, attempt, latency_ms)
+        self._calls.observe(endpoint_group, endpoint, status, attempt, latency_ms)
+
+    def call_scope(self, endpoint_group: str, endpoint: str) -> AbstractContextManager[Span]:
+        """The span around all attempts of one call (see :meth:`ExchangeCallTracer.call`)."""
+        return self._calls.call(endpoint_group, endpoint)
 
 
 def combine_observers(*observers: ApiObserver) -> ApiObserver:

@@ -12,6 +12,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import requests
@@ -45,6 +46,10 @@ T = TypeVar("T")
 #: "ok" or the error class name ("TransientError", "CircuitOpen" ...). Metrics and tracing attach
 #: here without the client importing them.
 Observer = Callable[[str, str, str, int, float], None]
+#: Optional attribute of an observer: ``call_scope(endpoint_group, endpoint)`` returns a context
+#: manager the transport opens around ALL attempts of one logical call (tracing uses it to put every
+#: retry under one span). Looked up once at construction; a plain function observer has none.
+CallScope = Callable[[str, str], AbstractContextManager[object]]
 
 
 class Transport:
@@ -76,6 +81,7 @@ class Transport:
         self._session = session
         self._timeout_s = timeout_s
         self._observer = observer
+        self._call_scope: CallScope | None = getattr(observer, "call_scope", None)
         self.time_sync = time_sync or TimeSync(clock)
         self.counts: Counter[str] = Counter()
 
@@ -105,6 +111,20 @@ class Transport:
                 if not self.time_sync.measured:
                     raise
                 logger.warning("time sync failed ({}); keeping the previous offset", type(exc).__name__)
+        if self._call_scope is None:
+            return self._retry_loop(endpoint, parse, path_args, params, body)
+        with self._call_scope(endpoint.group.value, endpoint.name):
+            return self._retry_loop(endpoint, parse, path_args, params, body)
+
+    def _retry_loop(
+        self,
+        endpoint: ep.Endpoint,
+        parse: Callable[[Any], T],
+        path_args: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, str] | None,
+    ) -> T:
+        """Attempts of one call: reads are retried per the RetryPolicy, writes are sent once."""
         attempt = 0
         while True:
             attempt += 1
