@@ -132,3 +132,10 @@ def test_admin_balance_price_and_linked_clock() -> None:
         clock.sleep(60)
         assert (clock.now() - before).total_seconds() == 60
         assert sim.engine.now_ms == int(clock.now().timestamp() * 1000)
+
+
+def test_latency_delays_the_answer_past_a_short_client_timeout(api: Api, sim: SimHandle) -> None:
+    sim.admin.set_fault("GET /api/v2/server/time", kind="latency", seconds=0.5, count=1)
+    with pytest.raises(requests.Timeout):
+        api.session.get(sim.base_url + "/api/v2/server/time", timeout=0.1)
+    assert api.get("/api/v2/server/time").status_code == 200
