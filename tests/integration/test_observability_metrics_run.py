@@ -194,10 +194,15 @@ def test_run_serves_metrics_that_count_submitted_and_rejected_orders(sim: SimHan
                 return s if value(s, "orders_submitted_total") >= n else None
             return probe
 
-        first = wait_for("a submitted order", submitted_at_least(1), proc)
+        def cycle_with_order_done() -> Samples | None:
+            # A scrape can land mid-cycle (order counted, cycle not finished): wait for both.
+            s = scrape(port)
+            done = value(s, "orders_submitted_total") >= 1 and value(s, "last_cycle_timestamp") > 0
+            return s if done else None
+
+        first = wait_for("a finished cycle that submitted an order", cycle_with_order_done, proc)
         assert value(first, "orders_rejected_total", code=REJECT_CODE) == 0
         assert value(first, "cycle_duration_ms_count") >= 1
-        assert value(first, "last_cycle_timestamp") > 0
         assert value(first, "trading_state", state="ACTIVE") == 1
         assert value(first, "api_latency_ms_count", endpoint_group="orders") >= 1
         assert value(first, "portfolio_equity") > 0
