@@ -32,7 +32,7 @@ def _count(url: str, table: str) -> int:
     engine = create_engine_for(url, 5000)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)  # noqa: S608 - test constant
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
     finally:
         engine.dispose()
 

@@ -23,6 +23,7 @@ from cycle.harness import (
     wall_sim_config,
 )
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
@@ -49,7 +50,7 @@ def _wait_for(url: str, sql: str, deadline_s: float = 30.0) -> None:
         try:
             if _scalar(url, sql) > 0:
                 return
-        except Exception:  # noqa: S112, BLE001 - the bot may hold the write lock for a moment
+        except OperationalError:  # the bot may hold the write lock for a moment
             pass
         time.sleep(POLL_S)
     raise AssertionError(f"timed out waiting for: {sql}")
