@@ -57,6 +57,8 @@ class BarDecision:
 
     at: datetime
     intents: tuple[OrderIntent, ...]
+    #: Codes of the risk denials at this bar, sorted (as ``CycleResult.denied`` live).
+    denied: tuple[str, ...] = ()
 
 
 @dataclass
@@ -205,12 +207,12 @@ class BacktestEngine:
                 )
                 tradable = tuple(s for s in self._symbols if s in current)
                 intents = self._strategy.decide(snapshot, view, tradable)
-                if self._record:
-                    result.decisions.append(BarDecision(now, tuple(intents)))
+                denied: list[str] = []
                 if intents:
                     for decision in self._risk.pre_trade(intents, view, now):
                         if isinstance(decision, Denied):
                             result.denials[decision.code.value] += 1
+                            denied.append(decision.code.value)
                             continue
                         prepared = self._prepare(decision, index)
                         if isinstance(prepared, VenueRejection):
@@ -218,6 +220,8 @@ class BacktestEngine:
                             continue
                         pending.append(_Pending(prepared, next_id))
                         next_id += 1
+                if self._record:
+                    result.decisions.append(BarDecision(now, tuple(intents), tuple(sorted(denied))))
             elif self._record:
                 result.decisions.append(BarDecision(now, ()))
 
