@@ -1,0 +1,102 @@
+"""``btcbot download-data`` (synthetic, CSV export/import, from the simulator) and ``btcbot backtest``
+through the real CLI entry point, on a SQLite database in a temporary directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from btcbot.cli.main import main
+from btcbot.persistence.candles import SqlCandleStore
+from btcbot.persistence.engine import create_engine_for
+from btcbot.sim.testing import SimConfig, SimHandle, running_simulator
+
+pytestmark = pytest.mark.usefixtures("tmp_cwd")
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("BTCBOT_DATABASE__URL", url)
+    yield url
+
+
+def stored(url: str, symbol: str, interval_s: int) -> int:
+    engine = create_engine_for(url)
+    try:
+        return SqlCandleStore(engine).count(symbol, interval_s)
+    finally:
+        engine.dispose()
+
+
+def test_synthetic_then_backtest_writes_every_report_file(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["download-data", "--from", "2025-01-01", "--to", "2025-01-08", "--interval", "1m",
+                 "--synthetic", "--seed", "3"]) == 0
+    assert stored(db, "BTCTRY", 60) == 7 * 1440
+    out_dir = tmp_path / "report"
+    assert main(["backtest", "--from", "2025-01-01", "--to", "2025-01-08", "--interval", "1h",
+                 "--out", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "risk denials:" in out and "report written to" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == ["equity.csv", "equity.png", "report.json", "run.json", "trades.csv"]
+    assert (out_dir / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '"interval_s": 3600' in (out_dir / "report.json").read_text()
+
+
+def test_backtest_without_candles_is_a_one_line_error(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backtest", "--from", "2025-01-01", "--to", "2025-01-02"]) == 2
+    assert "download-data" in capsys.readouterr().err
+
+
+def test_backtest_synthetic_seed_needs_no_database(db: str, tmp_path: Path) -> None:
+    assert main(["backtest", "--from", "2025-01-01", "--to", "2025-01-03", "--interval", "15m",
+                 "--synthetic-seed", "5", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.json").is_file()
+
+
+def test_csv_export_import_round_trip(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["download-data", "--from", "2025-02-01", "--to", "2025-02-02", "--interval", "5m",
+                 "--synthetic", "--symbols", "ETHTRY"]) == 0
+    csv_path = tmp_path / "bars.csv"
+    assert main(["download-data", "--from", "2025-02-01", "--to", "2025-02-02", "--interval", "5m",
+                 "--symbols", "ETHTRY", "--csv-export", str(csv_path)]) == 0
+    assert len(csv_path.read_text().splitlines()) == 1 + 288
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    monkeypatch.setenv("BTCBOT_DATABASE__URL", other)
+    assert main(["download-data", "--from", "2025-02-01", "--to", "2025-02-02", "--interval", "5m",
+                 "--csv-import", str(csv_path)]) == 0
+    start, end = datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 2, 2, tzinfo=UTC)
+    engines = [create_engine_for(db), create_engine_for(other)]
+    try:
+        a, b = (SqlCandleStore(e).range("ETHTRY", 300, start, end) for e in engines)
+    finally:
+        for e in engines:
+            e.dispose()
+    assert a == b and len(a) == 288
+
+
+def test_bad_arguments_exit_2(db: str) -> None:
+    assert main(["download-data", "--from", "2025-01-02", "--to", "2025-01-01"]) == 2
+    assert main(["download-data", "--from", "2025-01-01", "--to", "2025-01-02", "--interval", "7m"]) == 2
+    assert main(["download-data", "--from", "2025-01-01", "--to", "2025-01-02", "--synthetic",
+                 "--csv-export", "x.csv"]) == 2
+
+
+def test_download_from_the_simulator_graph_host(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wall-clock simulator starting now serves 2 days of 1m history (aggregated to 1h on request).
+    config = SimConfig(clock_mode="wall", start_time=datetime.now(UTC), rate_limits=False)
+    with running_simulator(config) as sim:
+        _download(sim, monkeypatch)
+    assert stored(db, "BTCTRY", 3600) == 24  # every hour of yesterday, nothing of today
+
+
+def _download(sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BTCBOT_EXCHANGE__BASE_URL", sim.base_url)
+    monkeypatch.setenv("BTCBOT_EXCHANGE__GRAPH_URL", sim.graph_url)
+    today = datetime.now(UTC).date()
+    yesterday = today.fromordinal(today.toordinal() - 1)
+    assert main(["download-data", "--from", yesterday.isoformat(), "--to", today.isoformat(),
+                 "--interval", "1h", "--symbols", "BTCTRY"]) == 0
