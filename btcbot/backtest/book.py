@@ -29,6 +29,7 @@ from btcbot.domain.ledger import (
 )
 from btcbot.domain.symbols import parse_pair
 from btcbot.services.accounting import realized_pnl_mtd, record_fill, rolling_notional
+from btcbot.services.risk.calendar import risk_day
 from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
 from btcbot.services.risk.engine import PostTradeResult
 
@@ -85,7 +86,8 @@ class BacktestBook:
 
     def accounting(self, now: datetime) -> tuple[Decimal, Decimal]:
         """(realized PnL month-to-date, rolling 30-day notional); re-read only when it can change."""
-        key = (self._fills, now.date().isoformat())
+        # Both figures change only with a fill or when the risk day (in ``tz``) rolls over.
+        key = (self._fills, risk_day(now, self.tz).isoformat())
         if key != self._cache_key:
             self._cache = (realized_pnl_mtd(self.meta, now, self.tz), rolling_notional(self.meta, now, self.tz))
             self._cache_key = key

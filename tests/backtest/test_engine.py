@@ -161,3 +161,20 @@ def test_trend_backtest_keeps_the_books_consistent(settings: Settings) -> None:
         assert held[f.symbol] >= 0 and cash >= 0
     closes = {s: result.bars[s][-1].close for s in SYMBOLS}
     assert result.equity_curve[-1][1] == cash + sum((q * closes[s] for s, q in held.items()), Decimal(0))
+
+
+def test_book_accounting_rolls_over_at_the_local_month_start() -> None:
+    from btcbot.backtest.book import BacktestBook
+    from btcbot.domain.exchange_models import Fill
+
+    book = BacktestBook("TRY", Decimal("100000"), "Europe/Istanbul")
+    at = datetime(2025, 1, 31, 20, 0, tzinfo=UTC)  # 23:00 in Istanbul, still January
+    buy = Fill(1, 1, None, "BTCTRY", Side.BUY, Decimal("4000000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
+    sell = Fill(2, 2, None, "BTCTRY", Side.SELL, Decimal("4100000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
+    book.book_fill(buy, at)
+    book.book_fill(sell, at)
+    realized, notional = book.accounting(at + timedelta(minutes=30))
+    assert realized == Decimal("1000") and notional == Decimal("81000")
+    # 21:30 UTC is 00:30 on 1 February in Istanbul: a new month (same UTC date)
+    realized_next, _ = book.accounting(at + timedelta(minutes=90))
+    assert realized_next == 0
