@@ -42,6 +42,7 @@ from btcbot.domain.intents import Approved, Denied, RiskDecision
 from btcbot.domain.ledger import Account
 from btcbot.domain.market import Balance
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.domain.symbols import parse_pair
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
@@ -295,7 +296,11 @@ class TradingCycle:
         d.telemetry.flush_alerts()
         duration_ms = (d.clock.monotonic() - start_mono) * 1000
         d.telemetry.cycle_finished(view, new_state, duration_ms, now)
-        summary = [f"{type(x).__name__}:{x.intent.symbol}:{x.intent.side}" for x in decisions]
+        summary = [
+            f"{x.intent.side} {x.intent.symbol} " + (f"denied {x.code.value}" if isinstance(x, Denied) else
+                                                     f"approved {x.intent.quantity}")
+            for x in decisions
+        ]
         logger.bind(event="cycle.finished", outcome="safe_mode" if safe_mode else "ok", latency_ms=round(duration_ms, 1)).info(
             f"cycle {cycle_id}: {len(intents)} intents, {submitted} sent, state {new_state}"
             + (f", safe mode: {'; '.join(reasons)}" if safe_mode else "")
@@ -309,6 +314,8 @@ class TradingCycle:
 
     RETRY_ALERT_THRESHOLD = 3
     REJECT_SPIKE_THRESHOLD = 5
+    #: Orders scanned for this cycle's fills (newest first); a cycle places at most a few.
+    SLIPPAGE_SCAN_LIMIT = 50
 
     def _alerts(
         self, uow: UnitOfWork, cycle_id: int, market: MarketState | None, decisions: Sequence[RiskDecision],
@@ -332,9 +339,15 @@ class TradingCycle:
                 ticker = market.tickers.get(symbol)
                 last = ticker.timestamp if ticker is not None else now
                 t.raise_alert(uow, catalog.stale_feed(symbol, market.ages_s.get(symbol, -1.0), last, now))
+        # Every traded asset gets a drift value each cycle, so a resolved drift reads 0 again.
+        drifted = {drift.asset: drift.diff for drift in self._drifts}
+        for asset in sorted({self.d.quote, *(parse_pair(s).base for s in self.d.universe), *drifted}):
+            t.metrics.set_drift(asset, drifted.get(asset, Decimal(0)))
         for drift in self._drifts:
-            t.metrics.set_drift(drift.asset, drift.diff)
             t.raise_alert(uow, catalog.balance_drift(drift.asset, drift.ledger, drift.exchange, now))
+        t.metrics.decisions(len(decisions))
+        if market is not None and t.metrics.enabled:
+            self._observe_slippage(uow, cycle_id, market)
         denied = [x for x in decisions if isinstance(x, Denied)]
         if len(denied) >= self.REJECT_SPIKE_THRESHOLD:
             codes: dict[str, int] = {}
@@ -344,6 +357,20 @@ class TradingCycle:
         if t.retries_seen >= self.RETRY_ALERT_THRESHOLD:
             t.raise_alert(uow, catalog.repeated_retries("exchange", "*", t.retries_seen, str(cycle_id), now))
         t.retries_seen = 0
+
+    def _observe_slippage(self, uow: UnitOfWork, cycle_id: int, market: MarketState) -> None:
+        """``slippage_bps`` of this cycle's orders that filled within it (market orders): average
+        fill price versus the ticker last price the strategy decided on; positive = worse for us.
+        Orders that fill in a later cycle (resting limits) are not observed."""
+        for order in uow.orders.list_recent(self.SLIPPAGE_SCAN_LIMIT):
+            if order.cycle_id != cycle_id or order.filled_quantity <= 0:
+                continue
+            ticker = market.tickers.get(order.symbol)
+            if ticker is None or ticker.last <= 0:
+                continue
+            average = order.filled_quote / order.filled_quantity
+            worse = average - ticker.last if order.side is Side.BUY else ticker.last - average
+            self.d.telemetry.metrics.fill_slippage(worse / ticker.last * 10000)
 
 
 def _decision_inputs(

@@ -118,7 +118,6 @@ class ReconcileService:
     # ---- gathering ---------------------------------------------------------------------
 
     def gather(self, view: ExchangeView) -> Gathered:
-        now = self._clock.now()
         with self._uow() as uow:
             local = uow.orders.list_non_terminal()
             ledger = dict(uow.ledger.wallet_balances())
@@ -144,7 +143,9 @@ class ReconcileService:
                 fill_ids.add(xid)
         recent: list[ExchangeOrder] = []
         for symbol in sorted(need_history):
-            recent.extend(self._account.all_orders(symbol, start=need_history[symbol], end=now))
+            # No end time: the venue's clock may run ahead of ours, and an order stamped "in the
+            # future" must still be found.
+            recent.extend(self._account.all_orders(symbol, start=need_history[symbol]))
         # Orders found by client id in the lists may already have fills: fetch them too.
         local_ids = {o.client_order_id for o in local if o.state in UNRESOLVED}
         for row in [*open_rows, *recent]:

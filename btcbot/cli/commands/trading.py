@@ -98,7 +98,9 @@ def status_command(obj: CliContext, as_json: bool) -> None:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
     click.echo(f"mode            {doc['mode']}")
-    click.echo(f"trading state   {doc['trading_state']} ({doc['trading_state_reason']}, since {doc['trading_state_since']})")
+    since = doc["trading_state_since"]
+    detail = "never changed" if since.startswith("1970-") else f"{doc['trading_state_reason']}, since {since}"
+    click.echo(f"trading state   {doc['trading_state']} ({detail})")
     click.echo(f"equity          {doc['equity']}  (high-water {doc['high_water_mark']}, day start {doc['day_start_equity']})")
     click.echo(f"reserve bucket  {doc['reserve_bucket']}")
     click.echo("wallet          " + (", ".join(f"{a} {v}" for a, v in doc["wallet"].items()) or "empty"))
