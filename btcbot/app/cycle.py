@@ -275,15 +275,19 @@ class TradingCycle:
         d = self.d
         d.failpoints.hit(BEFORE_CHECKPOINT)
         view = self.build_view(market, state)
-        post = d.risk.post_trade(view, d.clock.now())
-        new_state = d.state.apply_post_trade(post, cycle_id)
+        # A held coin without a mark (ticker call failed, symbol missing) would be valued at 0:
+        # equity is unknown then, so no risk verdict and no snapshot are taken from it (otherwise
+        # a maintenance window reads as a huge loss: REDUCING flaps, day-start equity is wrong).
+        priced = all(view.prices.get(s, Decimal(0)) > 0 for s, q in view.positions.items() if q != 0)
+        new_state = d.state.apply_post_trade(d.risk.post_trade(view, d.clock.now()), cycle_id) if priced else state
         now = d.clock.now()
         safe_mode = bool(reasons)
         denied = tuple(sorted(x.code.value for x in decisions if isinstance(x, Denied)))
         with d.uow() as uow:
             self._alerts(uow, cycle_id, market, decisions, now)
-            harvested = d.state.harvest(uow, view, cycle_id, now)
-            uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
+            if priced:
+                harvested = d.state.harvest(uow, view, cycle_id, now)
+                uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
             d.state.save_breakers(uow)
             if d.store_inputs and market is not None:
                 uow.cycles.store_inputs(cycle_id, _decision_inputs(market, view, intents, decisions))
