@@ -22,13 +22,15 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from btcbot.backtest.engine import BacktestEngine
+from btcbot.backtest.engine import BacktestEngine, BacktestResult
 from btcbot.backtest.runner import load_candles
-from btcbot.config.settings import load_settings
+from btcbot.config.settings import Settings, load_settings
 from btcbot.data.synthetic import generate_candles
+from btcbot.domain.market import Candle
 from btcbot.persistence.candles import SqlCandleStore
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
@@ -38,7 +40,7 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 RESULTS = Path(__file__).resolve().parent / "results" / "backtest_throughput.json"
 
 
-def _run(settings, candles, interval_s):  # type: ignore[no-untyped-def]
+def _run(settings: Settings, candles: Mapping[str, Sequence[Candle]], interval_s: int) -> tuple[BacktestResult, float]:
     engine = BacktestEngine(settings, load_strategy("trend", "s1"), interval_s)
     t = time.perf_counter()
     result = engine.run(candles)
