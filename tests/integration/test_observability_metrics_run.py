@@ -250,6 +250,12 @@ def test_once_leaves_a_parseable_textfile_with_the_design_metrics(sim: SimHandle
     assert value(samples, "cycle_duration_ms_count") == 1
     assert value(samples, "last_cycle_timestamp") > 0
     assert value(samples, "portfolio_equity") > 0
+    assert value(samples, "decisions_total") == 1
+    # The market BUY filled within the cycle: one slippage observation, against the decision price.
+    assert value(samples, "slippage_bps_count") == 1
+    assert abs(value(samples, "slippage_bps_sum")) < 500
+    drift = {dict(labels)["asset"]: v for (name, labels), v in samples.items() if name == "reconciliation_drift"}
+    assert drift == {"TRY": 0, "BTC": 0, "ETH": 0, "XRP": 0, "AVAX": 0, "SOL": 0}
     ages = {dict(labels)["symbol"] for (name, labels) in samples if name == "market_data_age_seconds"}
     assert ages == {"BTCTRY", "ETHTRY", "XRPTRY", "AVAXTRY", "SOLTRY"}
     # Atomic write: no temporary file is left next to the real one.
