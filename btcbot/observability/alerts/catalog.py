@@ -86,7 +86,8 @@ def balance_drift(asset: str, ledger: Decimal, exchange: Decimal, at: datetime) 
     return Alert(
         AlertKind.BALANCE_DRIFT,
         Severity.CRITICAL,
-        f"{asset}: exchange balance differs from the ledger by {drift}; trading is REDUCING",
+        # The first drifting cycle alerts; REDUCING follows only if the drift is still there next cycle.
+        f"{asset}: exchange balance differs from the ledger by {drift}; REDUCING if it persists",
         {"asset": asset, "ledger": str(ledger), "exchange": str(exchange), "drift": str(drift)},
         f"balance_drift:{asset}:{drift}",
         at,
