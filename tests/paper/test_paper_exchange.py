@@ -211,4 +211,19 @@ def test_no_private_endpoint_even_on_the_wire_level(sim: SimHandle) -> None:
     routes = {e["route"] for e in log}
     assert routes and all(not r.startswith("/api/v1/") for r in routes), routes
     counts = ex.request_counts()
-    assert counts["paper.submit_order"] == 1 and counts.get("balances", 0) == 0
+    assert counts.get("order_book", 0) >= 1 and counts.get("balances", 0) == 0
+    assert not [name for name in counts if name in ("submit_order", "open_orders", "all_orders")]
+    assert ex.paper_calls()["submit_order"] == 1
+
+
+def test_finished_orders_are_pruned_after_the_retention(sim: SimHandle) -> None:
+    store = MemoryPaperStateStore()
+    ex = PaperExchange(market_client(sim), store, SimLinkedClock(sim), FEES, "TRY", START, keep_days=1)
+    done = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, "bb-t-12", quote_amount=Decimal("1000")))
+    bid = ex.order_book("BTCTRY", 5).bids[0].price
+    resting = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, "bb-t-13",
+                                           base_quantity=Decimal("0.001"), price=(bid * Decimal("0.8")).quantize(Decimal(1))))
+    sim.admin.advance(2 * 86_400)
+    ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, "bb-t-14", quote_amount=Decimal("1000")))
+    assert ex.get_order(done.exchange_order_id) is None and ex.trades_for_order(done.exchange_order_id) == []
+    assert ex.get_order(resting.exchange_order_id) is not None  # open orders are never forgotten

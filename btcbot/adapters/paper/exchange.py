@@ -51,6 +51,8 @@ from btcbot.sim.engine.validation import validate_order
 
 BPS = Decimal(10_000)
 DEFAULT_SYNC_INTERVAL_S = 1.0
+#: Finished orders and their fills are kept this long in the paper state (open orders forever).
+DEFAULT_KEEP_DAYS = 90
 _STATUS = {
     "Untouched": VenueOrderStatus.UNTOUCHED,
     "Partial": VenueOrderStatus.PARTIAL,
@@ -80,6 +82,7 @@ class PaperExchange:
         starting_balance: Decimal,
         book_depth: int = 50,
         sync_interval_s: float = DEFAULT_SYNC_INTERVAL_S,
+        keep_days: int = DEFAULT_KEEP_DAYS,
     ) -> None:
         self._market = market
         self._store = store
@@ -89,6 +92,7 @@ class PaperExchange:
         self._start = starting_balance
         self._depth = book_depth
         self._sync_interval = sync_interval_s
+        self._keep_ms = keep_days * 86_400_000
         self._state: PaperState | None = None
         self._specs: dict[str, PairSpec] | None = None
         self._last_sync: float | None = None
@@ -112,11 +116,13 @@ class PaperExchange:
         return self._market.candles(symbol, interval_s, start, end)
 
     def request_counts(self) -> dict[str, int]:
-        """Real requests (market data only) plus simulated account calls as ``paper.<name>``."""
+        """Real HTTP requests per endpoint (all public: market data); see :meth:`paper_calls`."""
         counts = getattr(self._market, "request_counts", None)
-        out = dict(counts()) if callable(counts) else {}
-        out.update({f"paper.{k}": v for k, v in self._calls.items()})
-        return out
+        return dict(counts()) if callable(counts) else {}
+
+    def paper_calls(self) -> dict[str, int]:
+        """Simulated account calls per method since construction (no request leaves the process)."""
+        return dict(self._calls)
 
     # ---- state -------------------------------------------------------------------------
 
@@ -128,7 +134,9 @@ class PaperExchange:
         return self._state
 
     def _save(self) -> None:
-        self._store.save(self.state.to_json())
+        state = self.state
+        state.prune(_ms(self._clock.now()) - self._keep_ms)
+        self._store.save(state.to_json())
 
     def _spec(self, symbol: str) -> PairSpec:
         if self._specs is None:

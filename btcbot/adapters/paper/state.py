@@ -85,6 +85,13 @@ class PaperState:
     def fresh(cls, quote: str, starting_balance: Decimal) -> PaperState:
         return cls(Accounts({quote: starting_balance}))
 
+    def prune(self, before_ms: int) -> None:
+        """Forget finished orders last updated before ``before_ms``, and their fills (bounded size)."""
+        old = {i for i, o in self.orders.items() if not o.is_open and o.updated_ms < before_ms}
+        if old:
+            self.orders = {i: o for i, o in self.orders.items() if i not in old}
+            self.trades = [t for t in self.trades if t.order_id not in old]
+
     # ---- JSON --------------------------------------------------------------------------
 
     def to_json(self) -> str:
