@@ -1,4 +1,4 @@
-"""Acceptance 1: the same strategy through the backtester and through the LIVE trading cycle
+"""Acceptance 1: the same strategy (each built-in) through the backtester and through the LIVE trading cycle
 against the simulator, both fed the same candles, produce the same intents at every bar.
 
 The simulator replays the candles (``SimConfig.replay``, manual clock). The live side is the
@@ -90,7 +90,7 @@ def sim(candles: dict[str, list[Candle]]) -> Iterator[SimHandle]:
         yield handle
 
 
-def settings_for(sim: SimHandle, tmp_path: Path) -> Settings:
+def settings_for(sim: SimHandle, tmp_path: Path, strategy: str) -> Settings:
     empty = tmp_path / "empty.env"
     empty.write_text("")
     environ = {
@@ -99,7 +99,7 @@ def settings_for(sim: SimHandle, tmp_path: Path) -> Settings:
         "BTCBOT_AUTH__API_KEY": sim.api_key,
         "BTCBOT_AUTH__API_SECRET": sim.api_secret,
         "BTCBOT_TRADING__DRY_RUN": "false",
-        "BTCBOT_TRADING__STRATEGY": "trend",
+        "BTCBOT_TRADING__STRATEGY": strategy,
         "BTCBOT_TRADING__CANDLE_INTERVAL_S": "60",
         "BTCBOT_DATABASE__URL": f"sqlite:///{tmp_path / 'live.db'}",
         "BTCBOT_CAPITAL__EDGE_MIN_BPS": "10000",
@@ -107,10 +107,11 @@ def settings_for(sim: SimHandle, tmp_path: Path) -> Settings:
     return load_settings(env_file=empty, environ=environ).settings
 
 
+@pytest.mark.parametrize("strategy", ["trend", "rebalance"])
 def test_backtest_and_live_cycle_decide_the_same_intents_per_bar(
-    sim: SimHandle, candles: dict[str, list[Candle]], tmp_path: Path
+    sim: SimHandle, candles: dict[str, list[Candle]], tmp_path: Path, strategy: str
 ) -> None:
-    settings = settings_for(sim, tmp_path)
+    settings = settings_for(sim, tmp_path, strategy)
     upgrade(settings.database.url)
 
     # ---- live: the real app, one cycle per bar boundary, on the simulator's market clock
@@ -131,7 +132,7 @@ def test_backtest_and_live_cycle_decide_the_same_intents_per_bar(
     assert len(live) == LIVE_BARS
 
     # ---- backtest: the same candles, the same settings, a decision at every bar close
-    engine = BacktestEngine(settings, load_strategy("trend", settings.trading.strategy_id), 60,
+    engine = BacktestEngine(settings, load_strategy(strategy, settings.trading.strategy_id), 60,
                             record_decisions=True)
     result = engine.run(candles)
     backtest = {d.at: d.intents for d in result.decisions}
