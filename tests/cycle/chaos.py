@@ -1,0 +1,163 @@
+"""The pieces of the random-fault soak (acceptance 3): a fault schedule, a recording wrapper
+around the risk engine, and the invariant checks run after every cycle.
+
+Invariants:
+- no order outside the universe ever reaches the exchange, and every out-of-universe intent is
+  denied with RISK_SYMBOL_NOT_ALLOWED;
+- the buys approved in one batch, booked together on the cycle's view, break no cap of the
+  policy the engine computed for that view (asset caps, portfolio cap, reserve + fee buffer);
+- after every cycle that booked a BUY fill, the portfolio (held + resting buys) valued at the
+  marks of the approving cycle is within that cycle's asset and portfolio caps, and free cash is
+  not below that cycle's reserve C_res.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from btcbot.domain.enums import Side
+from btcbot.domain.intents import Approved, DecisionCode, Denied, OrderIntent, RiskDecision
+from btcbot.domain.portfolio import PortfolioView
+from btcbot.services.risk.capital_policy import CapitalPolicySnapshot, estimated_fee
+from btcbot.services.risk.engine import PostTradeResult, RiskEngine
+from btcbot.sim.admin_client import SimAdmin
+
+ROUTES_READ = (
+    "GET /api/v2/ticker",
+    "GET /api/v1/users/balances",
+    "GET /api/v1/openorders",
+    "GET /api/v1/allorders",
+    "GET /api/v1/users/transactions/trade",
+    "GET /api/v1/order/*",
+    "GET /v1/klines/history",
+)
+ROUTES_WRITE = ("POST /api/v1/order", "DELETE /api/v1/order")
+
+
+@dataclass(frozen=True)
+class Approval:
+    cycle_id: int
+    now: datetime
+    view: PortfolioView
+    policy: CapitalPolicySnapshot
+    intents: tuple[OrderIntent, ...]
+    decisions: tuple[RiskDecision, ...]
+
+
+class RecordingRisk:
+    """The real risk engine, recording what it saw and decided (for the invariant checks)."""
+
+    def __init__(self, inner: RiskEngine, current_cycle: Callable[[], int]) -> None:
+        self.inner = inner
+        self._current_cycle = current_cycle
+        self.approvals: dict[int, Approval] = {}
+
+    def policy(self, view: PortfolioView, now: datetime) -> CapitalPolicySnapshot:
+        return self.inner.policy(view, now)
+
+    def pre_trade(self, intents: Sequence[OrderIntent], view: PortfolioView, now: datetime) -> list[RiskDecision]:
+        decisions = self.inner.pre_trade(intents, view, now)
+        cycle_id = self._current_cycle()
+        self.approvals[cycle_id] = Approval(cycle_id, now, view, self.inner.policy(view, now), tuple(intents),
+                                            tuple(decisions))
+        return decisions
+
+    def post_trade(self, view: PortfolioView, now: datetime) -> PostTradeResult:
+        return self.inner.post_trade(view, now)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def batch_violations(approval: Approval, universe: Sequence[str], taker_fee_bps: Decimal,
+                     fee_tax_ratio: Decimal) -> list[str]:
+    """Caps broken by the approved batch booked on the approval's view."""
+    problems: list[str] = []
+    after = approval.view
+    bought = False
+    for decision in approval.decisions:
+        intent = decision.intent
+        if intent.symbol not in universe:
+            if not (isinstance(decision, Denied) and decision.code is DecisionCode.RISK_SYMBOL_NOT_ALLOWED):
+                problems.append(f"cycle {approval.cycle_id}: {intent.symbol} outside the universe not denied")
+            continue
+        if not isinstance(decision, Approved):
+            continue
+        price = intent.price_for_notional
+        if intent.side is Side.BUY:
+            bought = True
+            fee = estimated_fee(intent.quantity * price, taker_fee_bps, fee_tax_ratio)
+            after = after.with_trade(intent.symbol, Side.BUY, intent.quantity, price, fee)
+        else:
+            after = after.with_sell_reserved(intent.symbol, intent.quantity)
+    if bought:
+        problems += cap_violations(after, approval.policy, universe, f"cycle {approval.cycle_id} batch")
+    return problems
+
+
+def cap_violations(view: PortfolioView, policy: CapitalPolicySnapshot, universe: Sequence[str], label: str) -> list[str]:
+    problems = []
+    for symbol in universe:
+        cap = policy.asset_caps.get(symbol, Decimal(0))
+        if view.notional(symbol) > cap:
+            problems.append(f"{label}: {symbol} notional {view.notional(symbol)} > asset cap {cap}")
+    if view.gross_notional() > policy.portfolio_cap:
+        problems.append(f"{label}: gross {view.gross_notional()} > portfolio cap {policy.portfolio_cap}")
+    if view.cash_free < policy.c_res:
+        problems.append(f"{label}: free cash {view.cash_free} < reserve C_res {policy.c_res}")
+    return problems
+
+
+@dataclass
+class FaultSchedule:
+    """Per cycle, a seeded draw of simulator faults; maintenance and stale-ticker windows span
+    several cycles. ``log`` counts what was injected (for the test's own sanity checks)."""
+
+    rng: random.Random
+    maintenance_left: int = 0
+    stale_left: int = 0
+    log: dict[str, int] = field(default_factory=dict)
+
+    def _count(self, kind: str) -> None:
+        self.log[kind] = self.log.get(kind, 0) + 1
+
+    def apply(self, admin: SimAdmin) -> None:
+        admin.clear_faults()
+        rng = self.rng
+        if self.maintenance_left == 0 and rng.random() < 0.02:
+            self.maintenance_left = rng.randint(1, 4)
+        if self.maintenance_left > 0:
+            self.maintenance_left -= 1
+            self._count("maintenance")
+            route = rng.choice(["*", "POST /api/v1/order", "DELETE /api/v1/order"])
+            message = {"*": "SYSTEM_UNDER_MAINTENANCE", "POST /api/v1/order": "ORDER_INSERT_BLOCKED",
+                       "DELETE /api/v1/order": "ORDER_CANCEL_BLOCKED"}[route]
+            admin.set_fault(route, kind="maintenance", message=message)
+        if self.stale_left == 0 and rng.random() < 0.04:
+            self.stale_left = rng.randint(1, 3)
+        if self.stale_left > 0:
+            self.stale_left -= 1
+            self._count("stale_ticker")
+            admin.set_fault("GET /api/v2/ticker", kind="stale_ticker", seconds=rng.choice([300, 900, 3600]))
+        for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+            kind = rng.choice(["error", "error", "rate_limit", "timeout", "timeout", "ghost", "visibility_delay"])
+            self._count(kind)
+            if kind == "error":
+                admin.set_fault(rng.choice(ROUTES_READ + ROUTES_WRITE), kind="error",
+                                status=rng.choice([500, 502, 503, 504]), probability=0.5)
+            elif kind == "rate_limit":
+                admin.set_fault(rng.choice(ROUTES_READ + ROUTES_WRITE), kind="rate_limit",
+                                seconds=rng.choice([1, 2, 5]), count=1)
+            elif kind == "timeout":
+                admin.set_fault(rng.choice(ROUTES_READ + ROUTES_WRITE), kind="timeout", seconds=0,
+                                process=rng.random() < 0.5, count=1)
+            elif kind == "ghost":
+                admin.set_fault("POST /api/v1/order", kind="ghost", count=1)
+            else:
+                admin.set_fault("POST /api/v1/order", kind="visibility_delay", seconds=rng.choice([5, 20, 60]),
+                                count=rng.randint(1, 3))
