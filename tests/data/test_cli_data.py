@@ -66,8 +66,7 @@ def test_csv_export_import_round_trip(db: str, tmp_path: Path, monkeypatch: pyte
     assert len(csv_path.read_text().splitlines()) == 1 + 288
     other = f"sqlite:///{tmp_path / 'other.db'}"
     monkeypatch.setenv("BTCBOT_DATABASE__URL", other)
-    assert main(["download-data", "--from", "2025-02-01", "--to", "2025-02-02", "--interval", "5m",
-                 "--csv-import", str(csv_path)]) == 0
+    assert main(["download-data", "--csv-import", str(csv_path)]) == 0
     start, end = datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 2, 2, tzinfo=UTC)
     engines = [create_engine_for(db), create_engine_for(other)]
     try:
@@ -79,6 +78,7 @@ def test_csv_export_import_round_trip(db: str, tmp_path: Path, monkeypatch: pyte
 
 
 def test_bad_arguments_exit_2(db: str) -> None:
+    assert main(["download-data", "--interval", "1h"]) == 2  # no range
     assert main(["download-data", "--from", "2025-01-02", "--to", "2025-01-01"]) == 2
     assert main(["download-data", "--from", "2025-01-01", "--to", "2025-01-02", "--interval", "7m"]) == 2
     assert main(["download-data", "--from", "2025-01-01", "--to", "2025-01-02", "--synthetic",

@@ -68,8 +68,8 @@ def _progress(total: int, label: str) -> Iterator[Any]:
 
 
 @click.command("download-data")
-@click.option("--from", "start_text", required=True, help="First day (UTC), YYYY-MM-DD.")
-@click.option("--to", "end_text", required=True, help="Day after the last one (UTC, exclusive), YYYY-MM-DD.")
+@click.option("--from", "start_text", default=None, help="First day (UTC), YYYY-MM-DD (not needed with --csv-import).")
+@click.option("--to", "end_text", default=None, help="Day after the last one (UTC, exclusive), YYYY-MM-DD.")
 @click.option("--interval", "interval_text", default="1h", show_default=True, help="1m 5m 15m 30m 1h 4h 1d.")
 @click.option("--symbols", multiple=True, help="Pairs (comma separated or repeated); default trading.symbols.")
 @click.option("--csv-export", type=click.Path(dir_okay=False, path_type=Path), help="Write stored bars of the range to a CSV file.")
@@ -78,7 +78,7 @@ def _progress(total: int, label: str) -> Iterator[Any]:
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed for --synthetic.")
 @click.pass_obj
 def download_data_command(
-    obj: CliContext, start_text: str, end_text: str, interval_text: str, symbols: tuple[str, ...],
+    obj: CliContext, start_text: str | None, end_text: str | None, interval_text: str, symbols: tuple[str, ...],
     csv_export: Path | None, csv_import: Path | None, synthetic: bool, seed: int,
 ) -> None:
     """Download candles into the database (resumable), or import/export/generate them."""
@@ -88,9 +88,11 @@ def download_data_command(
 
     if sum(bool(x) for x in (csv_export, csv_import, synthetic)) > 1:
         raise click.UsageError("choose at most one of --csv-export, --csv-import, --synthetic")
+    if csv_import is None and (start_text is None or end_text is None):
+        raise click.UsageError("--from and --to are required (except with --csv-import)")
     settings = obj.load().settings
     interval_s = parse_interval(interval_text)
-    start, end = _range(start_text, end_text)
+    start, end = _range(start_text, end_text) if start_text and end_text else (None, None)
     wanted = _symbols(symbols, settings.trading.symbols)
     upgrade(settings.database.url)
     engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
@@ -98,7 +100,9 @@ def download_data_command(
         store = SqlCandleStore(engine)
         if csv_import is not None:
             _import_csv(store, csv_import)
-        elif csv_export is not None:
+            return
+        assert start is not None and end is not None
+        if csv_export is not None:
             _export_csv(store, csv_export, wanted, interval_s, start, end)
         elif synthetic:
             _synthetic(store, wanted, interval_s, start, end, seed)
