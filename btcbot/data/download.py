@@ -72,7 +72,6 @@ def download_candles(
             first = last_stored + step
             resumed = last_stored
         total = max(0, int((end - first) / step))
-        done = 0
         stored = 0
         cursor = first
         while cursor < end:
@@ -85,9 +84,14 @@ def download_candles(
             ]
             if bars:
                 stored += store.add(bars)
-            done = min(total, done + int((chunk_end - cursor) / step) + 1)
+            wanted = int((chunk_end - cursor) / step) + 1
+            # A host that returns fewer bars than asked (a page cap) is asked again from the last
+            # bar it gave; a range with no bars at all (no trades, or not yet closed) is skipped.
+            if bars and len(bars) < wanted and bars[-1].open_time < chunk_end:
+                cursor = bars[-1].open_time + step
+            else:
+                cursor = chunk_end + step
             if progress is not None:
-                progress(symbol, done, total)
-            cursor = chunk_end + step
+                progress(symbol, min(total, int((cursor - first) / step)), total)
         results.append(DownloadResult(symbol, stored, resumed))
     return results

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +15,7 @@ from btcbot.config.groups.resilience import ResilienceSettings
 from btcbot.data.csv_io import CsvFormatError, read_candles_csv, write_candles_csv
 from btcbot.data.download import download_candles
 from btcbot.data.synthetic import generate_candles
+from btcbot.domain.market import Candle
 from btcbot.persistence.candles import SqlCandleStore
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
@@ -114,3 +115,41 @@ def test_download_from_simulator_is_chunked_and_resumable(sim: SimHandle, tmp_pa
     assert stored == client.candles("BTCTRY", 60, start, end - timedelta(minutes=1))
     assert client.request_counts().get("candles") == 3 + 1 + 1
     engine.dispose()
+
+
+class CappedMarket:
+    """MarketData stand-in whose candle host returns at most ``cap`` bars per request."""
+
+    def __init__(self, bars: list[Candle], cap: int) -> None:
+        self.bars = bars
+        self.cap = cap
+        self.calls = 0
+
+    def candles(self, symbol: str, interval_s: int, start: datetime, end: datetime) -> list[Candle]:
+        self.calls += 1
+        return [b for b in self.bars if start <= b.open_time <= end][: self.cap]
+
+
+class ListStore:
+    def __init__(self) -> None:
+        self.bars: dict[datetime, Candle] = {}
+
+    def add(self, candles: Sequence[Candle]) -> int:
+        self.bars.update({c.open_time: c for c in candles})
+        return len(candles)
+
+    def last_open_time(self, symbol: str, interval_s: int) -> datetime | None:
+        return max(self.bars) if self.bars else None
+
+
+def test_download_survives_a_host_that_caps_its_pages() -> None:
+    bars = generate_candles(["BTCTRY"], 60, T0, T0 + timedelta(minutes=300), seed=1)["BTCTRY"]
+    gap = set(range(120, 130))  # ten minutes without trades: no bars at all
+    source = [b for i, b in enumerate(bars) if i not in gap]
+    market = CappedMarket(source, cap=100)
+    store = ListStore()
+    results = download_candles(market, store, ["BTCTRY"], 60, T0, T0 + timedelta(minutes=300),  # type: ignore[arg-type]
+                               chunk_bars=250)
+    assert sorted(store.bars) == [b.open_time for b in source]
+    assert results[0].stored == len(source)
+    assert market.calls <= 6
