@@ -24,7 +24,7 @@ import pytest
 from btcbot.app.operations import _guarded_cycle, start
 from btcbot.app.wiring import App
 from btcbot.config.settings import load_settings
-from btcbot.domain.errors import LeaseLost
+from btcbot.domain.errors import InvariantViolation, LeaseLost
 from btcbot.observability.alerts.sender import IDEMPOTENCY_HEADER
 from btcbot.persistence.lease import acquire
 from btcbot.persistence.migrations import upgrade
@@ -201,3 +201,33 @@ def test_lease_lost_is_alerted_before_the_process_stops(sim: SimHandle, hook: Ho
     (lost,) = hook.of_kind("lease_lost")
     assert lost["severity"] == "critical"
     assert lost["details"]["fence"] == str(thief.token - 1)
+
+
+class BrokenStrategy:
+    """Stands in for a bug deep in the cycle: deciding trips an invariant check."""
+
+    strategy_id = "s1"
+
+    def required_history(self) -> int:
+        return 0
+
+    def decide(self, *_: object) -> list[object]:
+        raise InvariantViolation("ledger_balanced: postings of cycle 1 sum to 0.01 TRY")
+
+
+def test_invariant_violation_halts_and_alerts_both_the_violation_and_the_halt(
+    sim: SimHandle, hook: Hook, tmp_path: Path
+) -> None:
+    app = boot(sim, hook, tmp_path)
+    try:
+        app.cycle().d.strategy = BrokenStrategy()  # type: ignore[assignment]
+        with pytest.raises(InvariantViolation):
+            _guarded_cycle(app)
+    finally:
+        app.close()
+    (violation,) = hook.of_kind("invariant_violation")
+    assert violation["severity"] == "critical"
+    assert violation["details"]["invariant"] == "InvariantViolation"
+    assert "0.01 TRY" in violation["details"]["message"]
+    (halt,) = hook.of_kind("trading_state_change")
+    assert (halt["details"]["from"], halt["details"]["to"], halt["severity"]) == ("ACTIVE", "HALTED", "critical")

@@ -261,3 +261,30 @@ def test_once_leaves_a_parseable_textfile_with_the_design_metrics(sim: SimHandle
     # Atomic write: no temporary file is left next to the real one.
     assert [p.name for p in target.parent.iterdir()] == ["btcbot.prom"]
     assert oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_healthz_turns_stale_when_no_cycle_finishes_in_time(sim: SimHandle, tmp_path: Path) -> None:
+    # One cycle, then the loop waits 60 s for the next one: with a 1 s budget /healthz must go 503.
+    port = free_port()
+    env = bot_env(sim, tmp_path / "bot.db", BTCBOT_OBSERVABILITY__METRICS_PORT=str(port),
+                  BTCBOT_OBSERVABILITY__HEALTHZ_MAX_AGE_S="1", BTCBOT_TRADING__CYCLE_INTERVAL_S="60")
+    proc = subprocess.Popen(bot("run"), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    bodies: list[dict[str, object]] = []
+    try:
+        def stale() -> Samples | None:
+            response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            body = json.loads(response.text)
+            bodies.append(body)
+            if response.status_code == 503 and body["status"] == "stale":
+                return scrape(port)
+            assert response.status_code == (200 if body["status"] == "ok" else 503)
+            return None
+
+        samples = wait_for("a stale /healthz", stale, proc)
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err[-3000:]
+    assert value(samples, "cycle_duration_ms_count") == 1  # the process is alive; its loop is not cycling
+    assert bodies[-1]["last_cycle_at"] is not None and float(str(bodies[-1]["age_s"])) > 1
+    assert {b["status"] for b in bodies} <= {"starting", "ok", "stale"}
