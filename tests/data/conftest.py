@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,9 +35,7 @@ def candle_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[En
         finally:
             eng.dispose()
         return
-    base = os.environ.get("BTCBOT_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("BTCBOT_TEST_POSTGRES_URL unset: PostgreSQL variant skipped")
+    base: str = request.getfixturevalue("postgres_url")  # skips when BTCBOT_TEST_POSTGRES_URL is unset
     schema = f"btcbot_c_{uuid.uuid4().hex[:12]}"
     admin = create_engine_for(base)
     with admin.begin() as conn:
