@@ -258,7 +258,8 @@ class TradingCycle:
                 self.reconcile(cycle_id, refreshed)
             except ExchangeError as exc:
                 reasons.append(f"post-submit reconcile incomplete: {type(exc).__name__}")
-        result = self.persist(cycle_id, market, state.state, reasons, intents, decisions, submitted, start_mono)
+        result = self.persist(cycle_id, market, state.state, reasons, intents, decisions, submitted, start_mono,
+                              decision_view=view)
         return result
 
     def persist(
@@ -271,6 +272,7 @@ class TradingCycle:
         decisions: Sequence[RiskDecision],
         submitted: int,
         start_mono: float,
+        decision_view: PortfolioView | None = None,
     ) -> CycleResult:
         d = self.d
         d.failpoints.hit(BEFORE_CHECKPOINT)
@@ -290,7 +292,9 @@ class TradingCycle:
                 uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
             d.state.save_breakers(uow)
             if d.store_inputs and market is not None:
-                uow.cycles.store_inputs(cycle_id, _decision_inputs(market, view, intents, decisions))
+                # Replay re-runs decide + risk: it needs the view they saw, not the post-trade one.
+                recorded_view = decision_view if decision_view is not None else view
+                uow.cycles.store_inputs(cycle_id, _decision_inputs(market, recorded_view, intents, decisions))
             uow.cycles.finish(
                 cycle_id, now, "safe_mode" if safe_mode else "ok", safe_mode=safe_mode,
                 exit_code=3 if safe_mode else 0, requests=sum(d.exchange.request_counts().values()),
