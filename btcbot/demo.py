@@ -99,8 +99,16 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(cycles: int, speed: float, interval_s: float, seed: int) -> int:
     started: list[subprocess.Popen[str]] = []
+    # SIGTERM (a supervisor, `kill`) cleans up like Ctrl-C does; Ctrl-C also reaches the children.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="btcbot-demo-") as tmp:
         workdir = Path(tmp)
         try:
