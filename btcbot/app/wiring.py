@@ -233,18 +233,29 @@ def build_exchange(
     return build_btcturk_client(settings, credentials, clock, breakers=breakers, observer=observer)
 
 
+def build_tracer(settings: Settings) -> Any:
+    """The exporting tracer when ``observability.otel_exporter_endpoint`` is set, else None.
+
+    Installs the process-wide provider (OpenTelemetry allows that once): call once per process.
+    None also when the optional exporter packages are missing (logged): then no tracer at all, so
+    the exchange client gets the plain observer and creates no span objects.
+    """
+    obs = settings.observability
+    if not obs.otel_exporter_endpoint:
+        return None
+    from btcbot.observability.tracing import configure_tracing
+
+    setup = configure_tracing(obs.service_name, obs.otel_exporter_endpoint)
+    return setup.tracer if setup.exporting else None
+
+
 def build_telemetry(settings: Settings) -> Telemetry:
     """Metrics when something reads them (a port or a textfile); tracing when an endpoint is set."""
     from btcbot.observability.metrics import Metrics
 
     obs = settings.observability
     metrics = Metrics.create(enabled=bool(obs.metrics_port or obs.metrics_textfile))
-    tracer = None
-    if obs.otel_exporter_endpoint:
-        from btcbot.observability.tracing import configure_tracing
-
-        tracer = configure_tracing(obs.service_name, obs.otel_exporter_endpoint).tracer
-    return Telemetry(metrics=metrics, tracer=tracer)
+    return Telemetry(metrics=metrics, tracer=build_tracer(settings))
 
 
 def build_alert_hub(settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock) -> Any:
@@ -273,7 +284,12 @@ def build_app(
     engine = open_database(settings)
     credentials = load_credentials(settings, required=not settings.trading.dry_run)
     failpoints = failpoints or Failpoints.from_env(environ if environ is not None else dict(os.environ))
-    telemetry = telemetry or build_telemetry(settings)
+    if telemetry is None:
+        telemetry = build_telemetry(settings)
+    elif telemetry.tracer is None and settings.observability.otel_exporter_endpoint:
+        # `btcbot run` brings a Telemetry built around its metrics server; tracing still follows
+        # the settings.
+        telemetry.tracer = build_tracer(settings)
 
     def plain_uow() -> UnitOfWork:
         return SqlUnitOfWork(engine)
