@@ -48,7 +48,7 @@ def _view(doc: dict[str, Any], quote: str) -> PortfolioView:
 
 def replay(settings: Settings, cycle_id: int) -> ReplayResult:
     from btcbot.app.cycle import _decision_doc
-    from btcbot.persistence.candles import SqlCandleStore  # type: ignore[import-not-found]
+    from btcbot.persistence.candles import SqlCandleStore
     from btcbot.services.risk.engine import RiskEngine
     from btcbot.strategies.registry import load_strategy
 

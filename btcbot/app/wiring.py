@@ -10,7 +10,7 @@ import json
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -95,8 +95,8 @@ class LeaseKeeper:
 
 def _rules_to_json(rules: dict[str, SymbolRules]) -> str:
     def enc(r: SymbolRules) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in
-                ((f, getattr(r, f)) for f in SymbolRules.__slots__)}  # type: ignore[attr-defined]
+        return {f.name: (str(v) if isinstance(v, Decimal) else v)
+                for f in fields(SymbolRules) for v in (getattr(r, f.name),)}
 
     return json.dumps({s: enc(r) for s, r in sorted(rules.items())}, sort_keys=True)
 
@@ -227,9 +227,9 @@ def build_exchange(
     from btcbot.adapters.btcturk.client import build_btcturk_client
 
     if settings.trading.dry_run:
-        from btcbot.adapters.paper import build_paper_exchange  # type: ignore[attr-defined]
+        from btcbot.adapters.paper import build_paper_exchange
 
-        return build_paper_exchange(settings, clock, engine)  # type: ignore[no-any-return]
+        return build_paper_exchange(settings, clock, engine)
     return build_btcturk_client(settings, credentials, clock, breakers=breakers, observer=observer)
 
 
@@ -302,7 +302,7 @@ def build_app(
     elif hasattr(exchange, "breakers"):
         breakers = exchange.breakers
     if candle_store is None:
-        from btcbot.persistence.candles import SqlCandleStore  # type: ignore[import-not-found]
+        from btcbot.persistence.candles import SqlCandleStore
 
         candle_store = SqlCandleStore(engine)
     lease = LeaseKeeper(engine, clock, settings.database.lease_ttl_s)

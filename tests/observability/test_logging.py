@@ -27,8 +27,18 @@ def test_json_lines_have_stable_fields() -> None:
     with logger.contextualize(cycle_id=42):
         logger.bind(symbol="BTCTRY", event="order.submit.success", outcome="ok", latency_ms=12).info("sent")
     doc = json.loads(stream.getvalue().splitlines()[0])
-    for field in ("timestamp", "level", "service", "cycle_id", "symbol", "client_order_id", "event",
-                  "outcome", "latency_ms", "message"):
+    for field in (
+        "timestamp",
+        "level",
+        "service",
+        "cycle_id",
+        "symbol",
+        "client_order_id",
+        "event",
+        "outcome",
+        "latency_ms",
+        "message",
+    ):
         assert field in doc
     assert doc["cycle_id"] == 42 and doc["service"] == "svc" and doc["event"] == "order.submit.success"
     assert doc["timestamp"].endswith("+00:00")
