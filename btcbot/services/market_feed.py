@@ -54,6 +54,9 @@ class MarketFeed:
         self._interval = interval_s
         self._history = max(1, history)
         self._max_age = max_age_s
+        # The bars last read per symbol: closed bars never change, so until the next bar closes
+        # a cycle reuses them instead of re-reading the store (the steady cycle's biggest cost).
+        self._recent: dict[str, tuple[Candle, ...]] = {}
 
     def tickers(self, now: datetime) -> tuple[dict[str, Ticker], dict[str, float], tuple[str, ...]]:
         all_tickers = self._market.tickers()
@@ -70,6 +73,10 @@ class MarketFeed:
         result: dict[str, tuple[Candle, ...]] = {}
         errors: list[str] = []
         for symbol in self._universe:
+            recent = self._recent.get(symbol)
+            if recent and recent[-1].open_time >= newest_closed:
+                result[symbol] = recent
+                continue
             stored = self._store.latest(symbol, self._interval, self._history)
             if not stored or stored[-1].open_time < newest_closed:
                 start = (
@@ -90,4 +97,5 @@ class MarketFeed:
                     self._store.add(fetched)
                     stored = self._store.latest(symbol, self._interval, self._history)
             result[symbol] = tuple(stored)
+            self._recent[symbol] = result[symbol]
         return result, tuple(errors)
