@@ -258,8 +258,9 @@ class TradingCycle:
                 self.reconcile(cycle_id, refreshed)
             except ExchangeError as exc:
                 reasons.append(f"post-submit reconcile incomplete: {type(exc).__name__}")
+        # Nothing sent or cancelled: the books are as the decision saw them, so persist reuses the view.
         result = self.persist(cycle_id, market, state.state, reasons, intents, decisions, submitted, start_mono,
-                              decision_view=view)
+                              decision_view=view, current_view=None if submitted or cancelled else view)
         return result
 
     def persist(
@@ -273,10 +274,11 @@ class TradingCycle:
         submitted: int,
         start_mono: float,
         decision_view: PortfolioView | None = None,
+        current_view: PortfolioView | None = None,
     ) -> CycleResult:
         d = self.d
         d.failpoints.hit(BEFORE_CHECKPOINT)
-        view = self.build_view(market, state)
+        view = current_view if current_view is not None else self.build_view(market, state)
         # A held coin without a mark (ticker call failed, symbol missing) would be valued at 0:
         # equity is unknown then, so no risk verdict and no snapshot are taken from it (otherwise
         # a maintenance window reads as a huge loss: REDUCING flaps, day-start equity is wrong).
@@ -322,8 +324,6 @@ class TradingCycle:
 
     RETRY_ALERT_THRESHOLD = 3
     REJECT_SPIKE_THRESHOLD = 5
-    #: Orders scanned for this cycle's fills (newest first); a cycle places at most a few.
-    SLIPPAGE_SCAN_LIMIT = 50
 
     def _alerts(
         self, uow: UnitOfWork, cycle_id: int, market: MarketState | None, decisions: Sequence[RiskDecision],
@@ -355,7 +355,7 @@ class TradingCycle:
             t.raise_alert(uow, catalog.balance_drift(drift.asset, drift.ledger, drift.exchange, now))
         t.metrics.decisions(len(decisions))
         if market is not None and t.metrics.enabled:
-            self._observe_slippage(uow, cycle_id, market)
+            self._observe_slippage(uow, cycle_id, market, sum(1 for x in decisions if isinstance(x, Approved)))
         denied = [x for x in decisions if isinstance(x, Denied)]
         if len(denied) >= self.REJECT_SPIKE_THRESHOLD:
             codes: dict[str, int] = {}
@@ -366,11 +366,14 @@ class TradingCycle:
             t.raise_alert(uow, catalog.repeated_retries("exchange", "*", t.retries_seen, str(cycle_id), now))
         t.retries_seen = 0
 
-    def _observe_slippage(self, uow: UnitOfWork, cycle_id: int, market: MarketState) -> None:
+    def _observe_slippage(self, uow: UnitOfWork, cycle_id: int, market: MarketState, approved: int) -> None:
         """``slippage_bps`` of this cycle's orders that filled within it (market orders): average
         fill price versus the ticker last price the strategy decided on; positive = worse for us.
-        Orders that fill in a later cycle (resting limits) are not observed."""
-        for order in uow.orders.list_recent(self.SLIPPAGE_SCAN_LIMIT):
+        Orders that fill in a later cycle (resting limits) are not observed. This cycle's orders are
+        the newest rows and at most one per approved decision, so a quiet cycle costs no query."""
+        if approved == 0:
+            return
+        for order in uow.orders.list_recent(approved):
             if order.cycle_id != cycle_id or order.filled_quantity <= 0:
                 continue
             ticker = market.tickers.get(order.symbol)

@@ -234,10 +234,11 @@ class ReconcileService:
 
     def _drift_streak(self, drifting: bool) -> int:
         with self._uow() as uow:
-            streak = int(uow.meta.get(META_DRIFT_STREAK) or 0)
-            streak = streak + 1 if drifting else 0
-            uow.meta.set(META_DRIFT_STREAK, str(streak))
-            uow.commit()
+            previous = int(uow.meta.get(META_DRIFT_STREAK) or 0)
+            streak = previous + 1 if drifting else 0
+            if streak != previous:  # the usual 0 -> 0 costs no write transaction
+                uow.meta.set(META_DRIFT_STREAK, str(streak))
+                uow.commit()
         return streak
 
     def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int, adopt: bool = False) -> bool:

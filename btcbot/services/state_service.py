@@ -107,8 +107,12 @@ class StateService:
     # ---- breakers ------------------------------------------------------------------------
 
     def save_breakers(self, uow: UnitOfWork) -> None:
+        # One read for all groups; a group whose state did not change is not written again.
+        stored = {r.group: r for r in uow.breakers.load()}
         for state in self.breakers.export():
-            uow.breakers.save(breaker_to_record(state))
+            record = breaker_to_record(state)
+            if stored.get(record.group) != record:
+                uow.breakers.save(record)
 
     def breaker_reasons(self) -> list[str]:
         reasons = []
