@@ -77,7 +77,8 @@ class MarketFeed:
             if recent and recent[-1].open_time >= newest_closed:
                 result[symbol] = recent
                 continue
-            stored = self._store.latest(symbol, self._interval, self._history)
+            full = recent is not None and len(recent) >= self._history
+            stored = list(recent) if full and recent else self._store.latest(symbol, self._interval, self._history)
             if not stored or stored[-1].open_time < newest_closed:
                 start = (
                     stored[-1].open_time + timedelta(seconds=self._interval)
@@ -95,7 +96,10 @@ class MarketFeed:
                     fetched = []
                 if fetched:
                     self._store.add(fetched)
-                    stored = self._store.latest(symbol, self._interval, self._history)
+                    # The store's newest bars are now exactly these (no re-read of the history).
+                    merged = {c.open_time: c for c in stored}
+                    merged.update((c.open_time, c) for c in fetched)
+                    stored = [merged[t] for t in sorted(merged)][-self._history:]
             result[symbol] = tuple(stored)
             self._recent[symbol] = result[symbol]
         return result, tuple(errors)

@@ -1,5 +1,6 @@
 """MarketFeed.candles: a steady cycle (no bar closed since the last one) costs no request and no
-store read; a closed bar costs one request per symbol and one read."""
+store read; a closed bar costs one request per symbol and no re-read of the history, and the
+bars handed out equal what the store holds."""
 
 from __future__ import annotations
 
@@ -62,5 +63,7 @@ def test_steady_cycles_reuse_bars_and_a_closed_bar_fetches_once_per_symbol() -> 
     later = T0 + timedelta(seconds=INTERVAL)
     after, _ = feed.candles(later)
     assert market.candle_calls == calls + len(SYMBOLS)
+    assert store.reads == reads  # the new bars are merged in memory, the history is not re-read
+    assert all(store.latest(s, INTERVAL, 10) == list(after[s]) for s in SYMBOLS)
     assert all(after[s][-1].open_time == first[s][-1].open_time + timedelta(seconds=INTERVAL) for s in SYMBOLS)
     assert all(len(after[s]) == 10 for s in SYMBOLS)
