@@ -6,13 +6,20 @@ back to back. The simulator runs in a SEPARATE process (``python -m btcbot.sim``
 rate limits), so ``time.process_time()`` counts only the bot: every thread of this process, which
 includes the OpenTelemetry SDK's batch-export thread when tracing is on.
 
-Modes (each round uses a fresh simulator and database so both modes see the same market state;
-modes alternate across rounds to spread drift):
+Modes:
 
 * off  metrics disabled (``Metrics.create(enabled=False)``), no tracer (plain observer, no spans)
-* on   metrics enabled (private registry) + SDK ``TracerProvider`` with a ``BatchSpanProcessor``
-       into an exporter that discards spans (the SDK's own cost without a network); the final
-       ``force_flush`` is timed and added to the ON total.
+* on   metrics enabled (private registry) + SDK ``TracerProvider`` into an exporter that discards
+       spans (the SDK's own cost without a network); the final ``force_flush`` is timed and added
+       to the ON total.
+
+Two layouts per round, each with fresh simulators and databases:
+
+* blocks       one mode after the other (order alternates across rounds), ON with a
+               ``BatchSpanProcessor`` as in production (its export thread's CPU is counted);
+* interleaved  an OFF bot and an ON bot, each with its own simulator process, alternate cycle by
+               cycle, so machine drift hits both alike; ON exports synchronously with a
+               ``SimpleSpanProcessor`` so no export thread runs during the OFF bot's cycles.
 
 The strategy flips one small BTCTRY position every cycle (market BUY 200 TRY, then market SELL the
 holding), so every cycle fetches, reconciles, decides, checks risk, submits one order and
@@ -41,7 +48,12 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 
 from btcbot.app.operations import start
 from btcbot.app.telemetry import Telemetry
@@ -136,46 +148,98 @@ class ModeResult:
     spans: int
 
 
+@dataclass
+class Bot:
+    """One bot (app + its telemetry) against one simulator."""
+
+    mode: str
+    app: Any
+    provider: TracerProvider | None
+    exporter: DiscardExporter
+
+
+def open_bot(mode: str, url: str, workdir: Path, batch: bool) -> Bot:
+    db = workdir / f"{mode}-{time.monotonic_ns()}.db"
+    env = {
+        "BTCBOT_EXCHANGE__BASE_URL": url, "BTCBOT_EXCHANGE__GRAPH_URL": url,
+        "BTCBOT_AUTH__API_KEY": "sim-key", "BTCBOT_AUTH__API_SECRET": DEFAULT_API_SECRET,
+        "BTCBOT_TRADING__DRY_RUN": "false", "BTCBOT_TRADING__STRATEGY": "__main__:FlipBtc",
+        "BTCBOT_TRADING__CANDLE_INTERVAL_S": "60", "BTCBOT_DATABASE__URL": f"sqlite:///{db}",
+    }  # fmt: skip
+    settings = load_settings(environ=env).settings
+    upgrade(settings.database.url)
+    provider: TracerProvider | None = None
+    exporter = DiscardExporter()
+    if mode == "on":
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter))
+        telemetry = Telemetry(metrics=Metrics.create(enabled=True), tracer=get_tracer(provider))
+    else:
+        telemetry = Telemetry(metrics=Metrics.create(enabled=False))
+    return Bot(mode, start(settings, telemetry=telemetry), provider, exporter)
+
+
+def close_bot(bot: Bot) -> float:
+    """Flush (timed, CPU seconds) and close."""
+    t0 = time.process_time()
+    if bot.provider is not None:
+        bot.provider.force_flush()
+    flush = time.process_time() - t0
+    bot.app.close()
+    if bot.provider is not None:
+        bot.provider.shutdown()
+    return flush
+
+
+def timed_cycle(bot: Bot) -> tuple[float, int]:
+    cycle = bot.app.cycle()
+    t0 = time.process_time()
+    result = cycle.run()
+    return time.process_time() - t0, int(result.submitted)
+
+
 def run_mode(mode: str, cycles: int, warmup: int, workdir: Path) -> ModeResult:
+    """Blocks: one mode at a time (BatchSpanProcessor, as in production)."""
     with simulator_process() as url:
-        db = workdir / f"{mode}-{time.monotonic_ns()}.db"
-        env = {
-            "BTCBOT_EXCHANGE__BASE_URL": url, "BTCBOT_EXCHANGE__GRAPH_URL": url,
-            "BTCBOT_AUTH__API_KEY": "sim-key", "BTCBOT_AUTH__API_SECRET": DEFAULT_API_SECRET,
-            "BTCBOT_TRADING__DRY_RUN": "false", "BTCBOT_TRADING__STRATEGY": "__main__:FlipBtc",
-            "BTCBOT_TRADING__CANDLE_INTERVAL_S": "60", "BTCBOT_DATABASE__URL": f"sqlite:///{db}",
-        }  # fmt: skip
-        settings = load_settings(environ=env).settings
-        upgrade(settings.database.url)
-        provider: TracerProvider | None = None
-        exporter = DiscardExporter()
-        if mode == "on":
-            provider = TracerProvider()
-            provider.add_span_processor(BatchSpanProcessor(exporter))
-            telemetry = Telemetry(metrics=Metrics.create(enabled=True), tracer=get_tracer(provider))
-        else:
-            telemetry = Telemetry(metrics=Metrics.create(enabled=False))
-        app = start(settings, telemetry=telemetry)
+        bot = open_bot(mode, url, workdir, batch=True)
         samples: list[float] = []
         submitted = 0
         try:
-            cycle = app.cycle()
             for _ in range(warmup):
-                cycle.run()
+                bot.app.cycle().run()
             for _ in range(cycles):
-                t0 = time.process_time()
-                result = cycle.run()
-                samples.append(time.process_time() - t0)
-                submitted += result.submitted
-            t0 = time.process_time()
-            if provider is not None:
-                provider.force_flush()
-            flush = time.process_time() - t0
+                cpu, sent = timed_cycle(bot)
+                samples.append(cpu)
+                submitted += sent
         finally:
-            app.close()
-            if provider is not None:
-                provider.shutdown()
-        return ModeResult(mode, samples, flush, submitted, exporter.spans)
+            flush = close_bot(bot)
+        return ModeResult(mode, samples, flush, submitted, bot.exporter.spans)
+
+
+def run_paired(cycles: int, warmup: int, workdir: Path) -> tuple[ModeResult, ModeResult]:
+    """Interleaved: an OFF bot and an ON bot (each with its own simulator process) run cycle by
+    cycle in alternating order, so machine drift hits both alike. The ON bot exports synchronously
+    (SimpleSpanProcessor): no export thread whose CPU would land in the OFF bot's cycles."""
+    with simulator_process() as url_off, simulator_process() as url_on:
+        bots = {"off": open_bot("off", url_off, workdir, batch=False),
+                "on": open_bot("on", url_on, workdir, batch=False)}
+        samples: dict[str, list[float]] = {"off": [], "on": []}
+        submitted = {"off": 0, "on": 0}
+        flush: dict[str, float] = {}
+        try:
+            for _ in range(warmup):
+                for bot in bots.values():
+                    bot.app.cycle().run()
+            for i in range(cycles):
+                for mode in (("off", "on") if i % 2 == 0 else ("on", "off")):
+                    cpu, sent = timed_cycle(bots[mode])
+                    samples[mode].append(cpu)
+                    submitted[mode] += sent
+        finally:
+            for mode, bot in bots.items():
+                flush[mode] = close_bot(bot)
+        off, on = (ModeResult(m, samples[m], flush[m], submitted[m], bots[m].exporter.spans) for m in ("off", "on"))
+        return off, on
 
 
 def summarize(results: list[ModeResult]) -> dict[str, Any]:
@@ -210,19 +274,29 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging(level="WARNING", fmt="json", stream=sys.stderr)
     results: list[ModeResult] = []
+    paired: list[ModeResult] = []
     with tempfile.TemporaryDirectory(prefix="btcbot-obs-bench-") as tmp:
         for i in range(args.rounds):
             for mode in (("off", "on") if i % 2 == 0 else ("on", "off")):
                 r = run_mode(mode, args.cycles, args.warmup, Path(tmp))
                 results.append(r)
-                print(f"round {i + 1} {mode:>3}: {1000 * statistics.fmean(r.cpu_s):8.3f} ms CPU/cycle "
+                print(f"blocks round {i + 1} {mode:>3}: {1000 * statistics.fmean(r.cpu_s):8.3f} ms CPU/cycle "
                       f"(median {1000 * statistics.median(r.cpu_s):.3f}), {r.submitted} orders, {r.spans} spans")
-    summary = summarize(results)
+            off, on = run_paired(args.cycles, args.warmup, Path(tmp))
+            paired += [off, on]
+            print(f"paired round {i + 1}: off {1000 * statistics.fmean(off.cpu_s):8.3f} ms, "
+                  f"on {1000 * statistics.fmean(on.cpu_s):8.3f} ms CPU/cycle, {on.spans} spans")
+    blocks = summarize(results)
+    interleaved = summarize(paired)
+    summary = {**blocks, "interleaved": interleaved,
+               "within_limit": bool(blocks["within_limit"] and interleaved["within_limit"])}
     doc = {
         "benchmark": "observability_cycle_overhead",
         "what": "time.process_time of the bot process per TradingCycle.run(), simulator in another process",
         "params": {"cycles_per_round": args.cycles, "rounds": args.rounds, "warmup": args.warmup,
-                   "log_level": "WARNING", "database": "sqlite file", "strategy": "flip BTCTRY each cycle"},
+                   "log_level": "WARNING", "database": "sqlite file", "strategy": "flip BTCTRY each cycle",
+                   "blocks": "one mode per block, BatchSpanProcessor (export thread counted)",
+                   "interleaved": "off/on bots alternating cycle by cycle, SimpleSpanProcessor"},
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -230,12 +304,12 @@ def main() -> None:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    off, on = summary["off"], summary["on"]
-    print(f"off: {off['cpu_ms_per_cycle_mean']:.3f} ms/cycle mean, {off['cpu_ms_per_cycle_median']:.3f} median")
-    print(f"on : {on['cpu_ms_per_cycle_mean']:.3f} ms/cycle mean (incl. flush), "
-          f"{on['cpu_ms_per_cycle_median']:.3f} median, {on['spans_exported']} spans")
-    print(f"overhead: {summary['overhead_pct_mean']:+.2f} % (mean), {summary['overhead_pct_median']:+.2f} % (median); "
-          f"limit {LIMIT_PCT:.0f} % -> {'OK' if summary['within_limit'] else 'OVER'}")
+    for label, part in (("blocks", blocks), ("interleaved", interleaved)):
+        off_d, on_d = part["off"], part["on"]
+        print(f"{label}: off {off_d['cpu_ms_per_cycle_mean']:.3f} ms/cycle, on {on_d['cpu_ms_per_cycle_mean']:.3f} "
+              f"(incl. flush; {on_d['spans_exported']} spans): overhead {part['overhead_pct_mean']:+.2f} % mean, "
+              f"{part['overhead_pct_median']:+.2f} % median")
+    print(f"limit {LIMIT_PCT:.0f} % -> {'OK' if summary['within_limit'] else 'OVER'}")
     print(f"saved {RESULTS}")
 
 
