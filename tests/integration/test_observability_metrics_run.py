@@ -227,6 +227,21 @@ def test_run_serves_metrics_that_count_submitted_and_rejected_orders(sim: SimHan
         later = wait_for("a third rejection", rejected_at_least(3), proc)
         assert value(later, "orders_submitted_total") == value(after, "orders_submitted_total")
         assert value(later, "risk_rejects_total", code="RISK_INSUFFICIENT_CASH") == 0
+        # Each rejection is also a failed orders attempt (a business answer, not venue health).
+        assert value(later, "api_errors_total", endpoint_group="orders", kind="ExchangeRejected") >= 3
+        assert value(later, "breaker_state", endpoint_group="market_data") == 0
+
+        # The venue goes into maintenance for one ticker call: the market-data breaker opens at once.
+        sim.admin.set_fault("GET /api/v2/ticker", kind="maintenance", count=1)
+
+        def breaker_opened() -> Samples | None:
+            s = scrape(port)
+            return s if value(s, "circuit_open_total", endpoint_group="market_data") >= 1 else None
+
+        opened = wait_for("the market-data breaker to open", breaker_opened, proc)
+        assert value(opened, "circuit_open_total", endpoint_group="market_data") == 1
+        assert value(opened, "breaker_state", endpoint_group="market_data") == 2
+        assert value(opened, "api_errors_total", endpoint_group="market_data", kind="MaintenanceError") == 1
     finally:
         code, err = stop(proc)
     assert code == 0, err[-3000:]
