@@ -127,11 +127,12 @@ def write_metrics_textfile(app: App) -> None:
 def run_once(settings: Settings, **inject: Any) -> OnceOutcome:
     app = start(settings, **inject)
     try:
-        outcome = _guarded_cycle(app)
-        write_metrics_textfile(app)
-        return outcome
+        return _guarded_cycle(app)
     finally:
-        app.close()
+        try:
+            write_metrics_textfile(app)  # also after a HALT or a lost lease: the operator needs them
+        finally:
+            app.close()
 
 
 def _settings_changed_warning(settings: Settings, reload: Callable[[], Settings] | None) -> None:
