@@ -75,12 +75,21 @@ def set_state(settings: Settings, state: TradingState, reason: str, now: datetim
     """halt / resume: an operator's word, journalled. Works while a bot runs (no lease needed)."""
     if not reason.strip():
         raise ConfigError("--reason is required and must not be empty")
+    from btcbot.adapters.clock import SystemClock
+    from btcbot.app.wiring import build_alert_hub
+    from btcbot.observability.alerts import catalog
+
     engine = open_database(settings)
     try:
+        hub = build_alert_hub(settings, lambda: SqlUnitOfWork(engine), SystemClock())
+        text = f"manual: {reason.strip()}"
         with SqlUnitOfWork(engine) as uow:
             old = uow.trading_state.get()
-            uow.trading_state.set(state, f"manual: {reason.strip()}", now)
+            uow.trading_state.set(state, text, now)
+            if old.state is not state:
+                hub.raise_alert(uow, catalog.trading_state_change(old.state, state, text, now))
             uow.commit()
+        hub.flush()
     finally:
         engine.dispose()
     return old.state.value, state.value
