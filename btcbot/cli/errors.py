@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from loguru import logger
 
 from btcbot.cli.exit_codes import ExitCode
-from btcbot.domain.errors import ConfigError, LeaseHeld
+from btcbot.domain.errors import ConfigError, ExchangeError, LeaseHeld
 from btcbot.observability.redaction import Redactor
+
+#: Environment variables whose values are masked even before the settings are loaded (a failure
+#: while loading them, or in a command that never loads them, must not print them either).
+_SECRET_ENV = ("BTCBOT_AUTH__API_SECRET", "BTCBOT_AUTH__API_KEY")
+
+#: Exception types (by module-qualified name, so nothing heavy is imported here) that mean the user
+#: gave a bad value on the command line or in the settings -> one line naming it, exit 2.
+_USAGE_ERRORS: dict[str, str] = {
+    "sqlalchemy.exc.ArgumentError": "invalid database URL (BTCBOT_DATABASE__URL): ",
+    "alembic.util.exc.CommandError": "db upgrade: ",  # --revision that does not exist
+}
 
 
 class NotAvailable(click.ClickException):
@@ -28,19 +40,58 @@ class CommandExit(Exception):
 
 def _redactor(ctx_obj: object) -> Redactor:
     redactor = getattr(ctx_obj, "redactor", None)
-    return redactor if isinstance(redactor, Redactor) else Redactor()
+    base = redactor if isinstance(redactor, Redactor) else Redactor()
+    return base.with_secrets(os.environ.get(name, "") for name in _SECRET_ENV)
+
+
+def _logging_configured(ctx_obj: object) -> bool:
+    """True once CliContext.load() replaced loguru's default handler with the redacting sink.
+    loguru's default handler prints local variables in tracebacks (secrets included), so nothing
+    may be logged with an exception before that."""
+    return getattr(ctx_obj, "_loaded", None) is not None
+
+
+def _qualname(exc: BaseException) -> str:
+    return f"{type(exc).__module__}.{type(exc).__qualname__}"
+
+
+def _one_line(text: str) -> str:
+    """The first non-empty line (driver errors append hints and URLs on further lines)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _is_environmental(exc: BaseException) -> bool:
+    """Failures of the world around the bot (files, network, database server), not bugs: the
+    one-line message says everything, a traceback would only bury it."""
+    if isinstance(exc, (OSError, ExchangeError)):
+        return True
+    return _qualname(exc) in {"sqlalchemy.exc.OperationalError", "sqlalchemy.exc.InterfaceError"}
+
+
+def _broken_pipe() -> int:
+    """stdout was closed by the reader (``btcbot status | head``): stop quietly. Point stdout at
+    devnull so the interpreter's final flush does not raise a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # captured/replaced stdout (tests): nothing to fix
+        pass
+    return int(ExitCode.ERROR)
 
 
 def run_cli(group: click.Group, argv: list[str] | None) -> int:
-    ctx_obj = None
+    # ctx.obj (the CliContext with the settings' redactor) only exists once the group callback
+    # ran inside invoke(), so read it at the moment of the error, not before.
+    holder: list[click.Context] = []
     try:
         with group.make_context("btcbot", list(sys.argv[1:] if argv is None else argv)) as ctx:
-            ctx_obj = ctx.obj
+            holder.append(ctx)
             group.invoke(ctx)
         return int(ExitCode.OK)
     except CommandExit as exc:
         return int(exc.code)
     except ConfigError as exc:
+        ctx_obj = holder[0].obj if holder else None
         click.echo(f"btcbot: configuration error: {_redactor(ctx_obj)(str(exc))}", err=True)
         return int(ExitCode.CONFIG)
     except LeaseHeld as exc:
@@ -49,6 +100,7 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
+        ctx_obj = holder[0].obj if holder else None
         message = _redactor(ctx_obj)(exc.format_message())
         click.echo(f"btcbot: {message}", err=True)
         return int(exc.exit_code) if exc.exit_code != 1 else int(ExitCode.CONFIG)
@@ -57,9 +109,26 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return int(ExitCode.ERROR)
     except KeyboardInterrupt:
         return int(ExitCode.ERROR)
-    except Exception as exc:  # the last line of defence: log (redacted) and exit 1
-        logger.opt(exception=exc).error("unexpected error", event="cli.unexpected_error")
-        click.echo(f"btcbot: unexpected error: {_redactor(ctx_obj)(f'{type(exc).__name__}: {exc}')}", err=True)
+    except BrokenPipeError:
+        return _broken_pipe()
+    except Exception as exc:  # the last line of defence: one redacted line, exit 1 (2 for bad input)
+        ctx_obj = holder[0].obj if holder else None
+        redact = _redactor(ctx_obj)
+        text = redact(_one_line(f"{type(exc).__name__}: {exc}"))
+        if _qualname(exc) in _USAGE_ERRORS:
+            click.echo(f"btcbot: {_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", err=True)
+            return int(ExitCode.CONFIG)
+        if _logging_configured(ctx_obj):
+            # A bug keeps its traceback in the (redacting, no-locals) log; an environmental
+            # failure gets it only at DEBUG.
+            log = logger.bind(event="cli.unexpected_error", error=text)
+            if _is_environmental(exc):
+                log.error("command failed")
+                log.opt(exception=exc).debug("command failed (traceback)")
+            else:
+                log.opt(exception=exc).error("unexpected error")
+        label = "error" if _is_environmental(exc) else "unexpected error"
+        click.echo(f"btcbot: {label}: {text}", err=True)
         return int(ExitCode.ERROR)
 
 
