@@ -4,12 +4,40 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from pydantic import BaseModel, SecretStr
 
 from btcbot.cli.context import CliContext
 from btcbot.config.settings import Settings
+
+MASK = "**********"
+
+#: Settings printed fully masked: the API key is the X-PCK header value, which never leaves the
+#: process in clear (logs mask it too).
+_MASKED = frozenset({"auth.api_key"})
+
+#: URLs whose path or query carries a token (Slack/Telegram/generic webhooks): only scheme://host
+#: is shown.
+_URL_WITH_TOKEN = frozenset({"observability.alert_webhook_url"})
+
+
+def _mask_url(text: str, *, hide_path: bool) -> str:
+    """Hide the password of ``scheme://user:password@host`` (database URLs) and, for webhook URLs,
+    everything after the host."""
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return MASK if hide_path else text
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{user}@{host}"
+    if hide_path:
+        tail = "/" + MASK if (parts.path.strip("/") or parts.query) else ""
+        return f"{parts.scheme}://{netloc}{tail}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
@@ -20,7 +48,13 @@ def _flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, BaseModel):
             rows.update(_flatten(value, key + "."))
         elif isinstance(value, SecretStr):
-            rows[key] = "**********" if value.get_secret_value() else ""
+            rows[key] = MASK if value.get_secret_value() else ""
+        elif key in _MASKED and value is not None:
+            rows[key] = MASK if str(value) else ""
+        elif isinstance(value, str) and "://" in value:
+            rows[key] = _mask_url(value, hide_path=key in _URL_WITH_TOKEN)
+        elif key in _URL_WITH_TOKEN and value is not None:
+            rows[key] = _mask_url(str(value), hide_path=True)
         elif isinstance(value, (tuple, list)):
             rows[key] = [str(v) for v in value]
         elif isinstance(value, dict):
