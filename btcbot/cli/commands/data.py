@@ -134,8 +134,12 @@ def _export_csv(store: Any, path: Path, symbols: Sequence[str], interval_s: int,
     from btcbot.data.csv_io import write_candles_csv
 
     last = end - timedelta(seconds=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--csv-export") from None
+    with handle:
         rows = (c for s in symbols for c in store.iter_range(s, interval_s, start, last))
         count = write_candles_csv(rows, handle)
     click.echo(f"exported {count} bars to {path}")
@@ -207,6 +211,10 @@ def backtest_command(
     interval_s = parse_interval(interval_text) if interval_text else settings.trading.candle_interval_s
     start, end = _range(start_text, end_text)
     symbols = settings.trading.symbols
+    try:  # a bad --out must fail before minutes of replay, as a usage error
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create {out_dir}: {exc.strerror}", param_hint="--out") from None
     if synthetic_seed is not None:
         from btcbot.data.synthetic import generate_candles
 
