@@ -1,4 +1,5 @@
-"""QA regression: `btcbot config check` prints no credential in clear (README: "secrets masked")."""
+"""QA regressions for `btcbot config check`: no credential in clear (README: "secrets masked"), and
+an unbuildable strategy is reported here, not only by `once`."""
 
 from __future__ import annotations
 
@@ -48,3 +49,25 @@ def test_config_check_keeps_plain_sqlite_urls(monkeypatch: pytest.MonkeyPatch, c
     rows = json.loads(capsys.readouterr().out)["settings"]
     assert rows["database.url"] == "sqlite:////var/lib/btcbot/btcbot.db"
     assert rows["auth.api_key"] is None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "needle"),
+    [("nosuch", "neither a built-in strategy"), ("os:path", "'path' is not a class"),
+     ("no_such_package_qa.mod:Cls", "cannot import module")],
+)
+def test_config_check_rejects_a_strategy_that_cannot_be_built(
+    strategy: str, needle: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It said "settings OK" and `once` then stopped with exit 2 (after writing the genesis).
+    monkeypatch.setenv("BTCBOT_TRADING__STRATEGY", strategy)
+    assert main(["config", "check"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "BTCBOT_TRADING__STRATEGY" in lines[0], lines
+
+
+def test_config_check_accepts_builtin_strategies(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("trend", "rebalance"):
+        monkeypatch.setenv("BTCBOT_TRADING__STRATEGY", name)
+        assert main(["config", "check"]) == 0
+        assert "settings OK" in capsys.readouterr().out

@@ -78,10 +78,13 @@ def check(obj: CliContext, as_json: bool) -> None:
     Exit 0 when valid, 2 with one line naming the problem otherwise.
     """
     from btcbot.config.secrets import load_credentials
+    from btcbot.strategies.registry import load_strategy
 
     loaded = obj.load()
     settings: Settings = loaded.settings
     load_credentials(settings, required=not settings.trading.dry_run)
+    # A strategy that cannot be built would stop `once`/`run` with exit 2: say so here already.
+    load_strategy(settings.trading.strategy, settings.trading.strategy_id)
     rows = _flatten(settings)
     if as_json:
         click.echo(json.dumps({"settings": rows, "sources": dict(loaded.sources)}, indent=2, sort_keys=True))
