@@ -108,6 +108,8 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         click.echo("btcbot: aborted", err=True)
         return int(ExitCode.ERROR)
     except KeyboardInterrupt:
+        # Every step boundary is a transaction: an interrupted command left consistent state.
+        click.echo("btcbot: interrupted", err=True)
         return int(ExitCode.ERROR)
     except BrokenPipeError:
         return _broken_pipe()

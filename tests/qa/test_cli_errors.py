@@ -108,3 +108,16 @@ def test_closed_stdout_is_not_a_traceback(tmp_cwd: Path) -> None:
         os.close(write_end)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_says_interrupted_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    @click.group()
+    def group() -> None:
+        pass
+
+    @group.command()
+    def slow() -> None:
+        raise KeyboardInterrupt
+
+    assert run_cli(group, ["slow"]) == 1
+    assert _lines(capsys.readouterr().err) == ["btcbot: interrupted"]
