@@ -36,7 +36,7 @@ from btcbot.contracts.exchange import ExchangeClient
 from btcbot.contracts.strategy import MarketSnapshot, Strategy
 from btcbot.domain.breaker import BreakerStatus
 from btcbot.domain.enums import Side, TradingState
-from btcbot.domain.errors import ExchangeError
+from btcbot.domain.errors import AuthError, ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder
 from btcbot.domain.intents import Approved, Denied, RiskDecision
 from btcbot.domain.ledger import Account
@@ -132,16 +132,22 @@ class TradingCycle:
                     out.reasons.append(f"stale market data for {symbol}")
                 for symbol, age in ages.items():
                     d.telemetry.metrics.set_market_data_age(symbol, age)
+            except AuthError:
+                raise  # never a degraded read: credentials are wrong -> HALT (error policy)
             except ExchangeError as exc:
                 out.reasons.append(f"market data unavailable: {type(exc).__name__}")
                 logger.bind(event="data_feed.failed", outcome=type(exc).__name__).warning(str(exc))
             try:
                 out.balances = d.exchange.balances()
+            except AuthError:
+                raise  # never a degraded read: credentials are wrong -> HALT (error policy)
             except ExchangeError as exc:
                 out.reasons.append(f"balances unavailable: {type(exc).__name__}")
                 logger.bind(event="account.balances_failed", outcome=type(exc).__name__).warning(str(exc))
             try:
                 out.open_orders = d.exchange.open_orders()
+            except AuthError:
+                raise  # never a degraded read: credentials are wrong -> HALT (error policy)
             except ExchangeError as exc:
                 out.reasons.append(f"open orders unavailable: {type(exc).__name__}")
                 logger.bind(event="orders.open_failed", outcome=type(exc).__name__).warning(str(exc))
@@ -228,6 +234,8 @@ class TradingCycle:
         sync = None
         try:
             sync = self.reconcile(cycle_id, fetched)
+        except AuthError:
+            raise
         except ExchangeError as exc:
             reasons.append(f"reconcile incomplete: {type(exc).__name__}")
         self._drifts = list(sync.report.of_kind(BalanceDrift)) if sync is not None else []

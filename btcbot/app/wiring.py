@@ -11,6 +11,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,12 +26,12 @@ from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
-from btcbot.domain.errors import ConfigError, ExchangeError
+from btcbot.domain.errors import ConfigError, ExchangeError, LeaseHeld
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import min_order_notional
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
-from btcbot.persistence.lease import LeaseToken, acquire, release, renew
+from btcbot.persistence.lease import LeaseToken, acquire, current_holder, release, renew
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.candle_store import CandleStore, MemoryCandleStore
@@ -72,6 +73,18 @@ def breaker_settings(settings: Settings) -> BreakerSettings:
     return BreakerSettings(r.breaker_threshold, r.breaker_cooldown_s, r.breaker_half_open_probes)
 
 
+def _pid_alive(pid: int) -> bool:
+    """True unless the process certainly does not exist (a pid reused by another process counts as
+    alive: the safe direction is to wait for the expiry)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass
 class LeaseKeeper:
     engine: Engine
@@ -80,7 +93,23 @@ class LeaseKeeper:
     token: LeaseToken | None = None
 
     def acquire(self) -> LeaseToken:
-        self.token = acquire(self.engine, socket.gethostname(), os.getpid(), self.ttl_s, self.clock.now())
+        """Take the lease; a holder that is provably dead (same host, pid gone) is taken over at once
+        instead of after expiry, so supervisord/systemd restarts after a kill -9 are not locked out.
+        Any other live-looking holder -> LeaseHeld (exit 75)."""
+        host, pid, now = socket.gethostname(), os.getpid(), self.clock.now()
+        try:
+            self.token = acquire(self.engine, host, pid, self.ttl_s, now)
+        except LeaseHeld:
+            holder = current_holder(self.engine)
+            if holder is None or holder.owner_host != host or _pid_alive(holder.owner_pid):
+                raise
+            logger.bind(event="lease.takeover", outcome="dead_holder").warning(
+                f"lease holder pid {holder.owner_pid} on this host is gone; taking the lease over"
+            )
+            # The acquisition check runs against the holder's expiry; the renewal right after
+            # puts the real expiry back. Both run under the lease row lock.
+            token = acquire(self.engine, host, pid, self.ttl_s, max(now, holder.expires_at + timedelta(milliseconds=1)))
+            self.token = renew(self.engine, token, self.ttl_s, now)
         return self.token
 
     def renew(self) -> None:

@@ -1,8 +1,9 @@
 """Masking of secrets in any text that leaves the process (logs, exception text, alerts).
 
-Two rules: every configured secret value is replaced wherever it appears, and the values of the
-X-PCK / X-Signature / X-Stamp-signed headers are masked in any ``name: value`` / ``name=value`` /
-JSON rendering.
+Two rules: every configured secret value (API secret and key) is replaced wherever it appears,
+and the values of the X-PCK / X-Signature headers are masked in any ``name: value`` /
+``name=value`` / JSON rendering. Names such as ``BTCBOT_AUTH__API_SECRET`` in an error message are
+left readable: only values are secrets.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 MASK = "***"
 
 _HEADER_RE = re.compile(
-    r"""(?P<name>X-PCK|X-Signature|api[_-]?secret|api[_-]?key)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^\s"',;}\]]+)""",
+    r"""(?P<name>X-PCK|X-Signature)(?P<sep>["']?\s*[:=]\s*["']?)(?P<value>[^\s"',;}\]]+)""",
     re.IGNORECASE,
 )
 

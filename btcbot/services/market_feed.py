@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from loguru import logger
 
 from btcbot.contracts.exchange import MarketData
-from btcbot.domain.errors import ExchangeError
+from btcbot.domain.errors import AuthError, ExchangeError
 from btcbot.domain.market import Candle, Ticker
 from btcbot.services.candle_store import CandleStore
 
@@ -90,6 +90,8 @@ class MarketFeed:
                         c for c in self._market.candles(symbol, self._interval, start, newest_closed)
                         if c.is_closed(now)
                     ]
+                except AuthError:
+                    raise
                 except ExchangeError as exc:
                     errors.append(f"candles {symbol}: {type(exc).__name__}")
                     logger.bind(event="data_feed.candles_failed", symbol=symbol).warning(str(exc))
