@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from btcbot.config.settings import Settings
 from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import ConfigError
 from btcbot.domain.ledger import Account, external_adjustment
+from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus, render_plan
 from btcbot.services.reconcile_service import ExchangeView
@@ -138,11 +139,14 @@ def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
     _, after = reconciler.plan(_exchange_view(app))
     now = app.clock.now()
     with app.fenced_uow() as uow:
+        flow_quote = Decimal(0)
         for c in after.corrections:
             if isinstance(c, BalanceDrift | ExternalSurplus) and c.diff != 0:
                 kind = "withdrawal" if c.diff < 0 else "deposit"
                 uow.ledger.post(external_adjustment(c.asset, Decimal(c.diff), f"{kind}: {reason}"), at=now,
                                 cycle_id=cycle_id)
+                flow_quote += c.diff_quote if c.diff_quote is not None else Decimal(0)
+        _shift_for_external_flow(uow, flow_quote, cycle_id, now)
         state = uow.trading_state.get()
         cleared = state.state is TradingState.REDUCING
         if cleared:
@@ -151,6 +155,19 @@ def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
         uow.cycles.finish(cycle_id, now, "reconcile")
         uow.commit()
     return ReconcilePlan(rows, True, cleared, "applied")
+
+
+def _shift_for_external_flow(uow: UnitOfWork, flow_quote: Decimal, cycle_id: int, now: datetime) -> None:
+    """Outside money is not performance: move equity, the high-water mark and the day-start equity
+    by the same amount, so a withdrawal is not a drawdown or a daily loss (and a deposit no gain)."""
+    snapshot = uow.snapshots.latest()
+    if snapshot is None or flow_quote == 0:
+        return
+    uow.snapshots.save(replace(
+        snapshot, at=now, cycle_id=cycle_id, equity=snapshot.equity + flow_quote,
+        high_water_mark=max(Decimal(0), snapshot.high_water_mark + flow_quote),
+        day_start_equity=max(Decimal(0), snapshot.day_start_equity + flow_quote),
+    ))
 
 
 def load_replay_inputs(settings: Settings, cycle_id: int) -> dict[str, Any]:
