@@ -181,6 +181,7 @@ class App:
     failpoints: Failpoints
     credentials: Credentials | None = None
     candle_store: CandleStore = field(default_factory=MemoryCandleStore)
+    strategy: Any = None
     _cycle: TradingCycle | None = None
 
     def fenced_uow(self) -> UnitOfWork:
@@ -212,7 +213,7 @@ def build_cycle(app: App) -> TradingCycle:
     quote = s.trading.quote_asset
     rules = load_rules(app.exchange, app.fenced_uow, universe)
     margin = s.exchange.min_notional_margin
-    strategy = load_strategy(s.trading.strategy, s.trading.strategy_id)
+    strategy = app.strategy or load_strategy(s.trading.strategy, s.trading.strategy_id)
     risk = RiskEngine(
         s.risk, s.capital, universe,
         min_notional={sym: min_order_notional(rules[sym], margin) for sym in universe},
@@ -308,8 +309,15 @@ def build_app(
     candle_store: CandleStore | None = None,
     environ: dict[str, str] | None = None,
 ) -> App:
-    """Open the database and build the app; the lease is NOT taken here (``app.lease.acquire()``)."""
+    """Open the database and build the app; the lease is NOT taken here (``app.lease.acquire()``).
+
+    Everything that can be wrong with the configuration (schema, credentials, strategy) fails
+    here, before the lease or any other row is written.
+    """
+    from btcbot.strategies.registry import load_strategy
+
     clock = clock or SystemClock()
+    strategy = load_strategy(settings.trading.strategy, settings.trading.strategy_id)
     engine = open_database(settings)
     credentials = load_credentials(settings, required=not settings.trading.dry_run)
     failpoints = failpoints or Failpoints.from_env(environ if environ is not None else dict(os.environ))
@@ -337,4 +345,4 @@ def build_app(
     lease = LeaseKeeper(engine, clock, settings.database.lease_ttl_s)
     return App(settings=settings, clock=clock, engine=engine, exchange=exchange, lease=lease, uow=plain_uow,
                breakers=breakers, telemetry=telemetry, failpoints=failpoints, credentials=credentials,
-               candle_store=candle_store)
+               candle_store=candle_store, strategy=strategy)

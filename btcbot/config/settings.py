@@ -65,6 +65,19 @@ class Settings(BaseSettings):
         return (init_settings,)
 
     @model_validator(mode="after")
+    def _per_symbol_maps_name_the_universe(self) -> Settings:
+        universe = set(self.trading.symbols)
+        for name, keys in (
+            ("BTCBOT_RISK__MAX_POSITION_PER_ASSET", self.risk.max_position_per_asset),
+            ("BTCBOT_RISK__MAX_NOTIONAL_OVERRIDES", self.risk.max_notional_overrides),
+            ("BTCBOT_CAPITAL__ASSET_WEIGHTS", self.capital.asset_weights),
+        ):
+            outside = sorted(set(keys) - universe)
+            if outside:
+                raise ValueError(f"{name} names symbols outside trading.symbols: {', '.join(outside)}")
+        return self
+
+    @model_validator(mode="after")
     def _live_needs_credentials(self) -> Settings:
         if not self.trading.dry_run:
             missing = []

@@ -118,3 +118,22 @@ def test_settings_are_frozen() -> None:
 
 def test_non_setting_variables_are_allowed() -> None:
     load_settings(environ={"BTCBOT_TEST_POSTGRES_URL": "postgresql://x", "BTCBOT_FAILPOINTS": ""})
+
+
+def test_per_symbol_maps_must_name_the_universe() -> None:
+    msg = error_for({"BTCBOT_RISK__MAX_POSITION_PER_ASSET": '{"DOGETRY": "1"}'})
+    assert "DOGETRY" in msg and "outside trading.symbols" in msg
+
+
+def test_urls_are_checked_before_use(tmp_path: Path) -> None:
+    assert "http" in error_for({"BTCBOT_OBSERVABILITY__ALERT_WEBHOOK_URL": "ftp://x"})
+    assert "http" in error_for({"BTCBOT_OBSERVABILITY__OTEL_EXPORTER_ENDPOINT": "garbage"})
+    assert "sqlite" in error_for({"BTCBOT_DATABASE__URL": "mysql://u@h/db"})
+    assert "does not exist" in error_for({"BTCBOT_OBSERVABILITY__METRICS_TEXTFILE": str(tmp_path / "no" / "x.prom")})
+    assert "CHAT_ID" in error_for({"BTCBOT_OBSERVABILITY__ALERT_WEBHOOK_URL": "https://api.telegram.org/botX/sendMessage",
+                                   "BTCBOT_OBSERVABILITY__ALERT_PAYLOAD_FORMAT": "telegram"})
+
+
+def test_plain_postgresql_url_uses_psycopg() -> None:
+    s = load_settings(environ={"BTCBOT_DATABASE__URL": "postgresql://postgres@127.0.0.1/test"}).settings
+    assert s.database.url == "postgresql+psycopg://postgres@127.0.0.1/test"
