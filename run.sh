@@ -7,8 +7,9 @@
 # First use creates .venv and installs the package; later runs skip the install unless
 # setup.cfg/pyproject.toml changed. Needs only python3 (>= 3.11).
 set -euo pipefail
-cd "$(dirname "$0")"
-ROOT=$(pwd)
+# The checkout's location; btcbot commands run in the caller's directory, so relative paths
+# (--env-file, ./.env, sqlite:///btcbot.db, --out) mean what the user expects.
+ROOT=$(cd "$(dirname "$0")" && pwd)
 VENV="$ROOT/.venv"
 PY=${PYTHON:-python3}
 
@@ -24,7 +25,7 @@ need_python() {
 FULL_EXTRAS="test,lint,postgres,otel"
 
 config_hash() {
-  cat setup.cfg pyproject.toml | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])'
+  cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])'
 }
 
 # ensure_env EXTRAS: install the package (editable) with EXTRAS unless an install of the same
@@ -45,22 +46,38 @@ ensure_env() {
   fi
   echo "run.sh: installing btcbot[$extras] into $VENV (first run or dependencies changed)" >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extras]" >&2
   echo "$hash" > "$VENV/.installed-$extras"
 }
 
 btcbot() { "$VENV/bin/btcbot" "$@"; }
+
+# The btcbot command word after the global options (--env-file X, --set K=V ...), for deciding
+# whether the database must be migrated first.
+command_word() {
+  local skip=0 arg
+  for arg in "$@"; do
+    if [ "$skip" = 1 ]; then skip=0; continue; fi
+    case "$arg" in
+      --env-file|--log-format|--log-level|--set) skip=1 ;;
+      -*) ;;
+      *) echo "$arg"; return 0 ;;
+    esac
+  done
+}
 
 cmd=${1:-help}
 case "$cmd" in
   test)
     shift
     ensure_env "$FULL_EXTRAS"
+    cd "$ROOT"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   lint)
     shift
     ensure_env "$FULL_EXTRAS"
+    cd "$ROOT"
     "$VENV/bin/python" -m ruff check btcbot tests benchmarks
     exec "$VENV/bin/python" -m mypy btcbot
     ;;
@@ -69,11 +86,6 @@ case "$cmd" in
     ensure_env "$FULL_EXTRAS"
     exec "$VENV/bin/python" -m btcbot.demo "$@"
     ;;
-  run|once|reconcile|status)
-    ensure_env "postgres"
-    btcbot db upgrade >/dev/null
-    exec "$VENV/bin/btcbot" "$@"
-    ;;
   help|-h|--help)
     ensure_env "postgres"
     echo "run.sh commands: demo | test [pytest args] | lint | <btcbot command> (see below)"
@@ -81,6 +93,18 @@ case "$cmd" in
     ;;
   *)
     ensure_env "postgres"
+    word=$(command_word "$@")
+    case "$word" in
+      run|once|reconcile|status)
+        # Global options (everything before the command word) apply to the migration too.
+        globals=()
+        for arg in "$@"; do
+          [ "$arg" = "$word" ] && break
+          globals+=("$arg")
+        done
+        "$VENV/bin/btcbot" "${globals[@]+"${globals[@]}"}" db upgrade >/dev/null
+        ;;
+    esac
     exec "$VENV/bin/btcbot" "$@"
     ;;
 esac
