@@ -37,7 +37,7 @@ def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @click.command("sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep loopback).")
-@click.option("--port", default=8088, show_default=True, type=int, help="Port; 0 = any free port.")
+@click.option("--port", default=8088, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 = any free port.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the price path and faults.")
 @click.option("--api-key", envvar="BTCBOT_AUTH__API_KEY", default="sim-key", show_default=True)
 @click.option(
@@ -83,7 +83,10 @@ def sim_command(
     """Run a local BTC Turk-compatible exchange simulator."""
     extra: dict[str, object] = {}
     if start_time:
-        parsed = datetime.fromisoformat(start_time)
+        try:
+            parsed = datetime.fromisoformat(start_time)
+        except ValueError:
+            raise click.BadParameter(f"{start_time!r} is not an ISO date/time", param_hint="--start-time") from None
         extra["start_time"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     elif clock_mode == WALL:
         extra["start_time"] = datetime.now(UTC)

@@ -24,7 +24,7 @@ class SimConfig:
 
     seed: int = 1
     api_key: str = "sim-key"
-    api_secret: str = DEFAULT_API_SECRET
+    api_secret: str = field(default=DEFAULT_API_SECRET, repr=False)
     balances: Mapping[str, Decimal] = field(default_factory=lambda: {"TRY": Decimal("100000")})
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
     clock_mode: str = MANUAL
