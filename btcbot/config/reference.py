@@ -5,6 +5,7 @@ The README's configuration table is this output; a test fails when a setting is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from pydantic import BaseModel
@@ -23,8 +24,8 @@ def _default(info: FieldInfo) -> str:
         value = info.default
     if value is None:
         return "unset"
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
+    if isinstance(value, tuple):  # shown as the JSON the variable accepts
+        return json.dumps([str(v) for v in value], separators=(",", ":"))
     if isinstance(value, dict):
         return "{}" if not value else str(value)
     return str(value)
