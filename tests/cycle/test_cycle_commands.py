@@ -9,6 +9,8 @@ set; the bot uses the system clock, so the simulator's market clock follows the 
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +26,7 @@ from btcbot.persistence.migrations import upgrade
 from btcbot.sim.testing import SimHandle, running_simulator
 from cycle.harness import (
     EXIT_SAFE_MODE,
+    LIMIT_BUY,
     bot_settings,
     consistency_violations,
     read_book,
@@ -191,3 +194,50 @@ def test_replay_of_a_recorded_cycle_matches_and_a_tampered_one_does_not(bot: Bot
     code, out = bot.cli("replay", "1")
     assert code != 0
     assert out.strip().splitlines()[-1] == "MISMATCH"
+
+
+def test_safe_mode_cancels_resting_buys_and_sends_no_entry(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BTCBOT_TRADING__STRATEGY", LIMIT_BUY)
+    assert bot.cli("once")[0] == 0
+    resting = {o["client_id"] for o in bot.sim.state()["orders"] if o["status"] in ("Untouched", "Partial")}
+    assert len(resting) == 5
+    bot.sim.admin.set_fault(TICKER, kind="stale_ticker", seconds=3600)
+    code, out = bot.cli("once")
+    assert code == EXIT_SAFE_MODE, out
+    assert {cid: s for cid, (s, _) in read_book(bot.url).orders.items()} == dict.fromkeys(resting, "CANCEL_REQUESTED")
+    time.sleep(1.0)  # the simulator's asynchronous cancel completes
+    assert bot.cli("once")[0] == EXIT_SAFE_MODE
+    state = bot.sim.state()
+    assert len(state["orders"]) == 5 and all(o["status"] == "Canceled" for o in state["orders"])
+    assert {s for s, _ in read_book(bot.url).orders.values()} == {"CANCELED"}
+
+
+def test_unreachable_exchange_is_safe_mode_exit_3(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert bot.cli("once")[0] == 0  # venue rules now cached in the database
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("BTCBOT_EXCHANGE__BASE_URL", dead)
+    monkeypatch.setenv("BTCBOT_EXCHANGE__GRAPH_URL", dead)
+    code, out = bot.cli("once")
+    assert code == EXIT_SAFE_MODE, out
+    assert "SAFE MODE" in out and "unavailable" in out
+    assert bot.status()["trading_state"] == "ACTIVE"
+
+
+def test_unreachable_exchange_on_a_new_database_is_exit_3(bot: Bot, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_cwd: Path) -> None:
+    url = sqlite_url(tmp_cwd / "fresh.db")
+    upgrade(url)
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("BTCBOT_DATABASE__URL", url)
+    monkeypatch.setenv("BTCBOT_EXCHANGE__BASE_URL", dead)
+    monkeypatch.setenv("BTCBOT_EXCHANGE__GRAPH_URL", dead)
+    code, out = bot.cli("once")
+    assert code == EXIT_SAFE_MODE, out
+    assert "skipped (safe mode)" in out
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # closed again: connections are refused
