@@ -113,8 +113,13 @@ class LeaseKeeper:
         return self.token
 
     def renew(self) -> None:
-        if self.token is not None:
-            self.token = renew(self.engine, self.token, self.ttl_s, self.clock.now())
+        """Extend the lease once half of its time is used (not every cycle: each renewal is a
+        synced write). Writes stay fenced by the token whatever the expiry."""
+        if self.token is None:
+            return
+        now = self.clock.now()
+        if (self.token.expires_at - now).total_seconds() < self.ttl_s / 2:
+            self.token = renew(self.engine, self.token, self.ttl_s, now)
 
     def release(self) -> None:
         if self.token is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -48,6 +48,9 @@ class MarketSnapshot:
                     raise ValueError(
                         f"candle of {symbol} has interval {bar.interval_s}, expected {self.interval_s}"
                     )
+            # Open times strictly increase and every bar has the same length, so the newest bar
+            # being closed proves they all are (one check instead of one per bar).
+            for bar in bars[-1:]:
                 if not bar.is_closed(self.now):
                     raise ValueError(
                         f"candle of {symbol} opened {bar.open_time.isoformat()} is not closed yet"
@@ -64,7 +67,8 @@ class MarketSnapshot:
         """Keep only closed candles of ``interval_s``, sorted oldest first, one per open time."""
         cleaned: dict[str, tuple[Candle, ...]] = {}
         for symbol, bars in candles.items():
-            by_open = {b.open_time: b for b in bars if b.interval_s == interval_s and b.is_closed(now)}
+            latest_open = now - timedelta(seconds=interval_s)  # closed <=> open_time + interval <= now
+            by_open = {b.open_time: b for b in bars if b.interval_s == interval_s and b.open_time <= latest_open}
             cleaned[symbol] = tuple(by_open[t] for t in sorted(by_open))
         return cls(now=now, interval_s=interval_s, tickers=tickers, candles=cleaned)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from functools import lru_cache
 
 from btcbot.contracts.strategy import MarketSnapshot
 from btcbot.domain.enums import TradingState
@@ -129,7 +130,7 @@ class TrendStrategy:
         prices: dict[str, Decimal] = {}
         for symbol in sorted(set(tradable_symbols)):
             price = snapshot.last_price(symbol)
-            signal = trend_signal(snapshot.closes(symbol), snapshot.interval_s, self.params)
+            signal = _memo_signal(tuple(snapshot.closes(symbol)), snapshot.interval_s, self.params)
             if price is None or signal is None:
                 continue  # no opinion without a price or enough history: hold
             prices[symbol] = price
@@ -141,6 +142,13 @@ class TrendStrategy:
             targets.append(TargetWeight(symbol, signal.weight, signal.edge_bps, reason))
         targets = _cap_total(targets, self.params.max_total_weight)
         return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
+
+
+@lru_cache(maxsize=64)
+def _memo_signal(closes: tuple[Decimal, ...], interval_s: int, params: TrendParams) -> TrendSignal | None:
+    """``trend_signal`` is a pure function of closed candles, which change only when a bar closes:
+    steady cycles between bars reuse the result instead of recomputing every EMA."""
+    return trend_signal(closes, interval_s, params)
 
 
 def _cap_total(targets: list[TargetWeight], cap: Decimal) -> list[TargetWeight]:
