@@ -3,9 +3,9 @@ and `btcbot reconcile` repair everything from exchange truth.
 
 Real processes against the simulator over HTTP: the simulator runs in a thread of the test
 process (market clock = wall clock, so the bot's system clock sees fresh tickers); the bot is
-``python -m btcbot.cli.main`` in a child process with ``BTCBOT_FAILPOINTS=<name>``. A killed
-holder keeps the instance lease until it expires, so the lease TTL is the 5 s minimum and the
-restart waits it out (the same wait also covers ``trading.unknown_grace_s`` = 1 s).
+``python -m btcbot.cli.main`` in a child process with ``BTCBOT_FAILPOINTS=<name>``. The restart
+waits out ``trading.unknown_grace_s`` (1 s) and takes over the dead holder's lease (same host,
+pid gone; the TTL is the 5 s minimum in case that take-over did not exist).
 
 End state checked against the simulator: at most one exchange order per client order id (no
 duplicate for any intent), every simulator trade in the fills table exactly once, ledger wallet
@@ -47,8 +47,8 @@ from btcbot.sim.testing import SimHandle, running_simulator
 pytestmark = pytest.mark.slow
 
 LEASE_TTL_S = 5.0
-#: A killed holder's lease expires LEASE_TTL_S after its last renewal; wait a little more.
-RESTART_WAIT_S = LEASE_TTL_S + 0.5
+#: Past trading.unknown_grace_s (1 s), so an intent that never reached the exchange is resolved.
+RESTART_WAIT_S = 1.5
 UNRESOLVED = {"PLANNED", "SUBMITTING", "UNKNOWN"}
 KILLED = -signal.SIGKILL
 OPEN = {"Untouched", "Partial"}
