@@ -114,6 +114,7 @@ class ReconcileService:
         self._tz = tz
         self._fp = failpoints
         self._drift_cycles = drift_cycles
+        self._streak_cache: int | None = None  # unknown until read once
 
     # ---- gathering ---------------------------------------------------------------------
 
@@ -154,17 +155,20 @@ class ReconcileService:
         fills: list[Fill] = []
         for xid in sorted(fill_ids):
             fills.extend(self._account.trades_for_order(xid))
-        with self._uow() as uow:
-            known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
-            local_cids = {o.client_order_id for o in local}
-            known_cids = frozenset(
-                r.client_order_id
-                for r in [*open_rows, *recent]
-                if r.client_order_id
-                and r.client_order_id not in local_cids
-                and is_own_client_order_id(r.client_order_id)
-                and uow.orders.get(r.client_order_id) is not None
-            )
+        local_cids = {o.client_order_id for o in local}
+        unknown_rows = [
+            r for r in [*open_rows, *recent]
+            if r.client_order_id and r.client_order_id not in local_cids and is_own_client_order_id(r.client_order_id)
+        ]
+        known: frozenset[int] = frozenset()
+        known_cids: frozenset[str] = frozenset()
+        if fills or unknown_rows:  # an idle cycle has neither: no second transaction
+            with self._uow() as uow:
+                known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
+                known_cids = frozenset(
+                    r.client_order_id for r in unknown_rows
+                    if r.client_order_id and uow.orders.get(r.client_order_id) is not None
+                )
         return Gathered(local, open_rows, recent, fills, known, known_cids, ledger)
 
     def plan(self, view: ExchangeView) -> tuple[Gathered, ReconcileReport]:
@@ -233,12 +237,17 @@ class ReconcileService:
         return result
 
     def _drift_streak(self, drifting: bool) -> int:
+        # This process is the only writer while it holds the lease (reconcile --apply resets the
+        # streak to 0 from another process, which at worst costs one redundant write here).
+        if self._streak_cache == 0 and not drifting:
+            return 0  # the usual clean cycle: no transaction at all
         with self._uow() as uow:
             previous = int(uow.meta.get(META_DRIFT_STREAK) or 0)
             streak = previous + 1 if drifting else 0
-            if streak != previous:  # the usual 0 -> 0 costs no write transaction
+            if streak != previous:
                 uow.meta.set(META_DRIFT_STREAK, str(streak))
                 uow.commit()
+        self._streak_cache = streak
         return streak
 
     def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int, adopt: bool = False) -> bool:
