@@ -60,6 +60,7 @@ from btcbot.services.order_service import OUTBOX_SUBMIT
 
 META_DRIFT_STREAK = "reconcile.drift_streak"
 UNRESOLVED = frozenset({OrderState.PLANNED, OrderState.SUBMITTING, OrderState.UNKNOWN})
+NEVER_PLACED = frozenset({OrderState.REJECTED, OrderState.NOT_PLACED})
 HISTORY_SLACK = timedelta(minutes=5)
 
 
@@ -165,10 +166,13 @@ class ReconcileService:
         if fills or unknown_rows:  # an idle cycle has neither: no second transaction
             with self._uow() as uow:
                 known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
-                known_cids = frozenset(
-                    r.client_order_id for r in unknown_rows
-                    if r.client_order_id and uow.orders.get(r.client_order_id) is not None
-                )
+                stored = {
+                    r.client_order_id: uow.orders.get(r.client_order_id) for r in unknown_rows if r.client_order_id
+                }
+            known_cids = frozenset(cid for cid, o in stored.items() if o is not None)
+            # An order we concluded never reached the venue (REJECTED / NOT_PLACED) is on it after
+            # all: hand it to reconcile, which flags the conflict, instead of ignoring it.
+            local = [*local, *(o for o in stored.values() if o is not None and o.state in NEVER_PLACED)]
         return Gathered(local, open_rows, recent, fills, known, known_cids, ledger)
 
     def plan(self, view: ExchangeView) -> tuple[Gathered, ReconcileReport]:
