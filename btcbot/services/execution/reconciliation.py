@@ -282,8 +282,16 @@ def reconcile(
 
     sims = dict(local)
     adopted = _adopt_unknown_rows(rows, by_xid, known_cids, sims, now, out)
+    # An unresolved order has no exchange id yet, but the lookup below finds it by client id (the
+    # lowest matching exchange id): its fills are ours even when the trade rows carry no client id.
+    fill_owners = dict(by_xid)
+    for sim in local.values():
+        if sim.state in _UNRESOLVED and sim.exchange_order_id is None:
+            found = matching_rows(sim, rows.values())
+            if found:
+                fill_owners.setdefault(found[0].exchange_order_id, sim)
     broken, foreign_fills = _collect_fills(
-        fills, known_trade_ids, by_xid, known_cids, sims, adopted, now, out
+        fills, known_trade_ids, fill_owners, known_cids, sims, adopted, now, out
     )
     for cid, sim in sims.items():
         if cid not in broken:
