@@ -20,7 +20,7 @@ Execution of the pure report (``services.execution.reconciliation``):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -187,6 +187,11 @@ class ReconcileService:
             g.local, g.exchange_open, g.exchange_recent, g.fills, g.known_trade_ids, g.ledger, balances,
             prices, self._dust, self._clock.now(), self._grace, known_client_order_ids=g.known_client_ids,
         )
+        if view.balances is None:
+            # The ledger was compared with itself plus this pass's fills: any difference is those
+            # fills, not drift. Without exchange balances there is no verdict either way.
+            kept = tuple(c for c in report.corrections if not isinstance(c, BalanceDrift | ExternalSurplus))
+            report = replace(report, corrections=kept)
         return g, report
 
     # ---- executing -----------------------------------------------------------------------
