@@ -133,7 +133,9 @@ class StateService:
         result = apply_harvest(mtd, view.reserve_bucket, now, self.tz, self._capital.harvest_threshold,
                                self._capital.harvest_ratio)
         amount = result.amount
-        if amount > 0 and uow.ledger.balance(Account.WALLET, self._quote) >= amount:
+        # Only free cash moves: quote our open BUYs have locked must stay in the wallet, or their
+        # fills would take it below zero (unbookable). Deferred otherwise; the next cycle retries.
+        if amount > 0 and view.cash_free >= amount and uow.ledger.balance(Account.WALLET, self._quote) >= amount:
             uow.ledger.post(harvest_transfer(self._quote, amount, f"harvest:{result.mtd.month}:{cycle_id}"),
                             at=now, cycle_id=cycle_id)
             logger.bind(event="capital.harvest", outcome="ok").info(f"harvested {amount} {self._quote} to reserve")
