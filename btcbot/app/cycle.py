@@ -52,7 +52,7 @@ from btcbot.services.order_service import OrderService
 from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService, SyncResult
 from btcbot.services.risk.engine import RiskEngine
-from btcbot.services.state_service import StateService
+from btcbot.services.state_service import STICKY_PREFIXES, StateService
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,12 @@ class TradingCycle:
         if sync is not None:
             reasons.extend(sync.reasons)
         state = d.state.current()
-        if sync is not None and sync.requires_reducing and state.state is TradingState.ACTIVE:
+        # A finding that needs an operator also replaces a self-lifting REDUCING reason (daily
+        # loss, caps): otherwise the post-trade check lifts REDUCING and the finding is forgotten.
+        if sync is not None and sync.requires_reducing and (
+            state.state is TradingState.ACTIVE
+            or (state.state is TradingState.REDUCING and not state.reason.startswith(STICKY_PREFIXES))
+        ):
             state = d.state.set(TradingState.REDUCING, "; ".join(sync.drift_reasons) or "reconciliation", cycle_id)
         reasons.extend(d.state.breaker_reasons())
 
