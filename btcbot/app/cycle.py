@@ -269,6 +269,8 @@ class TradingCycle:
             try:
                 refreshed = _Fetched(market=market, balances=d.exchange.balances(), open_orders=d.exchange.open_orders())
                 self.reconcile(cycle_id, refreshed)
+            except AuthError:
+                raise
             except ExchangeError as exc:
                 reasons.append(f"post-submit reconcile incomplete: {type(exc).__name__}")
         # Nothing sent or cancelled: the books are as the decision saw them, so persist reuses the view.

@@ -17,7 +17,7 @@ only when the exchange shows it so, and fills that arrive meanwhile still count.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,8 @@ from btcbot.services.execution.client_order_id import client_order_id_for
 from btcbot.services.execution.order_events import on_ack, on_ambiguous, on_cancel_requested, on_rejected
 
 OUTBOX_SUBMIT = "submit_order"
+#: A cancel BTC Turk accepted but has not carried out after this long is requested again.
+CANCEL_RETRY_AFTER_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -196,8 +198,12 @@ class OrderService:
     def cancel(self, order: ManagedOrder, cycle_id: int) -> bool:
         """Request a cancel; True when the exchange accepted the request."""
         log = logger.bind(symbol=order.symbol, client_order_id=order.client_order_id, event="order.cancel")
-        if order.exchange_order_id is None or order.is_terminal or order.state is OrderState.CANCEL_REQUESTED:
+        if order.exchange_order_id is None or order.is_terminal:
             return False
+        if order.state is OrderState.CANCEL_REQUESTED and (
+            (self._clock.now() - order.updated_at).total_seconds() < CANCEL_RETRY_AFTER_S
+        ):
+            return False  # asked recently; BTC Turk cancels asynchronously
         try:
             self._account.cancel_order(order.exchange_order_id)
         except OrderNotFound:
@@ -206,6 +212,8 @@ class OrderService:
         except ExchangeRejected as exc:
             log.bind(outcome="refused").info(f"cancel refused: {exc.error_name}")
             return False
+        except AuthError:
+            raise  # credentials are broken: the runner halts
         except ExchangeError as exc:
             log.bind(outcome="unknown").warning(f"cancel outcome unknown: {type(exc).__name__}")
             return False
@@ -213,7 +221,13 @@ class OrderService:
         now = self._clock.now()
         with self._uow() as uow:
             current = uow.orders.get(order.client_order_id) or order
-            if current.is_terminal or current.state is OrderState.CANCEL_REQUESTED:
+            if current.is_terminal:
+                return True
+            if current.state is OrderState.CANCEL_REQUESTED:  # a repeated request: just journal it
+                uow.journal.append(current.client_order_id, cycle_id, current.state, current.state,
+                                   "cancel_requested_again", None, now)
+                uow.orders.update(replace(current, updated_at=now))
+                uow.commit()
                 return True
             updated, _ = on_cancel_requested(current, now)
             uow.orders.update(updated)
