@@ -45,6 +45,7 @@ from btcbot.services.execution.corrections import (
     ApplyFill,
     BalanceDrift,
     CloseVanishedOrder,
+    Correction,
     DuplicateClientOrderId,
     ExternalSurplus,
     MarkNotPlaced,
@@ -62,6 +63,8 @@ META_DRIFT_STREAK = "reconcile.drift_streak"
 UNRESOLVED = frozenset({OrderState.PLANNED, OrderState.SUBMITTING, OrderState.UNKNOWN})
 NEVER_PLACED = frozenset({OrderState.REJECTED, OrderState.NOT_PLACED})
 HISTORY_SLACK = timedelta(minutes=5)
+LATE_FILL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELED})
+LATE_FILL_SCAN = 50
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,17 @@ class ReconcileService:
     # ---- gathering ---------------------------------------------------------------------
 
     def gather(self, view: ExchangeView) -> Gathered:
+        now = self._clock.now()
         with self._uow() as uow:
             local = uow.orders.list_non_terminal()
+            # Orders that finished a moment ago may still get a trade row that was not visible
+            # when they closed (late fills must be applied): keep asking for their trades for one
+            # grace period after they became FILLED/CANCELED. Idle cycles far from a trade pay nothing.
+            late = [
+                o for o in uow.orders.list_recent(LATE_FILL_SCAN)
+                if o.state in LATE_FILL_STATES and o.exchange_order_id is not None
+                and (now - o.updated_at).total_seconds() <= self._grace
+            ]
             ledger = dict(uow.ledger.wallet_balances())
             reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
         if reserve:
@@ -143,6 +155,10 @@ class ReconcileService:
                 need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
             elif row.left_amount is not None and row.amount - row.left_amount > order.filled_quantity or order.state is OrderState.CANCEL_REQUESTED:
                 fill_ids.add(xid)
+        for order in late:
+            assert order.exchange_order_id is not None
+            fill_ids.add(order.exchange_order_id)
+        local = [*local, *late]
         recent: list[ExchangeOrder] = []
         for symbol in sorted(need_history):
             # No end time: the venue's clock may run ahead of ours, and an order stamped "in the
@@ -192,7 +208,26 @@ class ReconcileService:
             # fills, not drift. Without exchange balances there is no verdict either way.
             kept = tuple(c for c in report.corrections if not isinstance(c, BalanceDrift | ExternalSurplus))
             report = replace(report, corrections=kept)
+        in_flight = self._assets_in_flight(g.local)
+        if in_flight:
+            # An order whose outcome is still being looked up (a ghost, or not yet visible) may
+            # already have moved these balances on the venue: no drift verdict on them until the
+            # lookup settles it (at the latest when the grace period ends).
+            settled: list[Correction] = []
+            for c in report.corrections:
+                if isinstance(c, BalanceDrift | ExternalSurplus) and c.asset in in_flight:
+                    continue
+                settled.append(c)
+            report = replace(report, corrections=tuple(settled))
         return g, report
+
+    def _assets_in_flight(self, local: Sequence[ManagedOrder]) -> frozenset[str]:
+        assets: set[str] = set()
+        for order in local:
+            if order.state in UNRESOLVED:
+                pair = parse_pair(order.symbol)
+                assets.update((pair.base, pair.quote))
+        return frozenset(assets)
 
     # ---- executing -----------------------------------------------------------------------
 
