@@ -15,11 +15,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+from observability.http_receiver import serve_loopback
 
 from btcbot.app.operations import _guarded_cycle, start
 from btcbot.app.wiring import App
@@ -71,16 +72,9 @@ def hook() -> Iterator[Hook]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/alerts"
-    try:
+    with serve_loopback(Handler) as base:
+        rec.url = base + "/alerts"
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
