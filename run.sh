@@ -22,7 +22,7 @@ need_python() {
   fi
 }
 
-FULL_EXTRAS="test,lint,postgres,otel"
+FULL_EXTRAS="test,lint,postgres,otel,charts,dask"
 
 config_hash() {
   cat "$ROOT/setup.cfg" "$ROOT/pyproject.toml" | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])'
