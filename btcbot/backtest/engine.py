@@ -75,6 +75,9 @@ class BacktestResult:
     base_bars: int = 0
     strategy_bars: int = 0
     final_state: TradingState = TradingState.ACTIVE
+    #: Post-trade trading state transitions: (bar close, state, sorted reason codes); the first
+    #: entry is the first bar's. Read by the report's trading-state timeline.
+    state_changes: list[tuple[datetime, TradingState, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +229,11 @@ class BacktestEngine:
                 result.decisions.append(BarDecision(now, ()))
 
             # persist: post-trade state, harvest, snapshot (as the live cycle's persist step)
-            book.apply_post_trade(self._risk.post_trade(view, now))
+            post = self._risk.post_trade(view, now)
+            state = book.apply_post_trade(post)
+            codes = tuple(sorted({reason.split(":", 1)[0] for reason in post.reasons}))
+            if not result.state_changes or result.state_changes[-1][1:] != (state, codes):
+                result.state_changes.append((now, state, codes))
             harvested = book.harvest(
                 view.realized_pnl_mtd, view.pnl_month or "", view.reserve_bucket, now,
                 capital.harvest_threshold, capital.harvest_ratio, f"harvest:{view.pnl_month}:{index}",
