@@ -17,12 +17,12 @@ class ObservabilitySettings(Group):
     metrics_port: int = Field(0, ge=0, le=65535, description="Port for /metrics and /healthz in `btcbot run` (0 = off).")
     metrics_host: str = Field("127.0.0.1", description="Address the metrics server binds.")
     metrics_textfile: Path | None = Field(None, description="File `btcbot once` writes metrics to (node_exporter textfile).")
-    healthz_max_age_s: float = Field(300.0, gt=0, description="/healthz fails when the last cycle is older than this.")
+    healthz_max_age_s: float = Field(300.0, gt=0, le=604800, description="/healthz fails when the last cycle is older than this.")
     otel_exporter_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint; unset = tracing is a no-op.")
     alert_webhook_url: str | None = Field(None, description="Generic JSON webhook for alerts; unset = alerts only logged.")
     alert_payload_format: Literal["generic", "slack", "telegram"] = Field("generic", description="Shape of the webhook body.")
     alert_telegram_chat_id: str | None = Field(None, description="chat_id for the telegram payload format.")
-    alert_min_interval_s: float = Field(300.0, ge=0, description="Same-kind alerts closer than this are suppressed.")
+    alert_min_interval_s: float = Field(300.0, ge=0, le=604800, description="Same-kind alerts closer than this are suppressed.")
 
     @field_validator("alert_webhook_url", "otel_exporter_endpoint")
     @classmethod

@@ -32,8 +32,8 @@ class TradingSettings(Group):
     cycle_jitter_s: float = Field(2.0, ge=0, le=60, description="Random delay added to each cycle start.")
     strategy: str = Field("trend", description="Built-in strategy name or dotted path `package.module:Class`.")
     strategy_id: str = Field("s1", min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$", description="Short id put into every client order id.")
-    candle_interval_s: int = Field(3600, description="Bar length the strategy uses (60, 300, 900, 1800, 3600, 14400, 86400).")
-    unknown_grace_s: float = Field(120.0, ge=0, description="How long an UNKNOWN order is looked for before it is declared NOT_PLACED.")
+    candle_interval_s: int = Field(3600, ge=60, le=86400, description="Bar length the strategy uses (60, 300, 900, 1800, 3600, 14400, 86400).")
+    unknown_grace_s: float = Field(120.0, ge=0, le=86400, description="How long an UNKNOWN order is looked for before it is declared NOT_PLACED.")
     cancel_entries_on_shutdown: bool = Field(False, description="Cancel open risk-increasing orders on SIGTERM.")
 
     @field_validator("symbols")
