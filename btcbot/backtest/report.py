@@ -19,6 +19,11 @@ Definitions (``E_t`` = equity at bar t, ``n`` = number of points, ``r_t = E_t / 
   tax spread over its quantity (buy: ``price + (fee+tax)/qty``, sell: ``price - (fee+tax)/qty``).
   A round trip with PnL > 0 is a win; sold quantity with no earlier buy is ignored.
 * turnover = ``sum(|qty * price|) / mean(E)``: how many times the average equity was traded.
+* slippage = what the fills paid beyond the price the fill model starts from (the bar's open),
+  passed in by the caller (:mod:`btcbot.backtest.run_report`); the benchmark's is its own.
+* profit factor, expectancy, longest losing streak, Calmar and the drawdown period: see
+  :mod:`btcbot.backtest.analysis`; round trips and open positions: :mod:`btcbot.backtest.roundtrips`;
+  the trading-state timeline: :mod:`btcbot.backtest.timeline`.
 
 Every computation runs in one fixed decimal context (``_CALC``) so results never depend on the
 caller's context; every rendered number goes through :func:`render_decimal` (the only rounding).
@@ -26,24 +31,42 @@ caller's context; every rendered number goes through :func:`render_decimal` (the
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
-from pathlib import Path
 from typing import Protocol
 
+from btcbot.backtest.analysis import (
+    DrawdownPeriod,
+    TradeStats,
+    best_and_worst,
+    calmar,
+    drawdowns,
+    max_drawdown_period,
+    monthly_returns,
+    per_pair,
+    trade_stats,
+)
+from btcbot.backtest.report_render import (
+    REPORT_PLACES,
+    equity_csv,
+    metrics_to_dict,
+    render_decimal,
+    report_to_dict,
+    report_to_json,
+    round_trips_csv,
+    trades_csv,
+    write_report,
+)
+from btcbot.backtest.roundtrips import OpenPosition, Pairing, RoundTrip, pair_fills
+from btcbot.backtest.timeline import StateChange, Timeline, build_timeline
 from btcbot.domain.enums import Side
 from btcbot.domain.market import Candle
 
 SECONDS_PER_YEAR = 365 * 86400
 MIN_CAGR_DAYS = 30
-REPORT_PLACES = 8
 _CALC = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -81,6 +104,8 @@ class TradeRecord:
     price: Decimal
     fee: Decimal = _ZERO
     tax: Decimal = _ZERO
+    #: Quote paid beyond the reference price (the benchmark's slippage); not a TradeLike member.
+    slippage: Decimal = _ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +128,33 @@ class Metrics:
     fees: Decimal
     taxes: Decimal
     turnover: Decimal
+    # ---- added with the trader's report (issue 12); every key below is additive in report.json
+    slippage: Decimal = _ZERO
+    costs: Decimal = _ZERO
+    profit_factor: Decimal | None = None
+    expectancy: Decimal | None = None
+    calmar: Decimal | None = None
+    longest_losing_streak: int = 0
+    max_drawdown_peak: datetime | None = None
+    max_drawdown_trough: datetime | None = None
+    max_drawdown_recovery: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What the trader's report needs beyond curves and fills (all optional).
+
+    ``symbols``: the traded universe (every one gets a per-pair row); ``last_prices``: closes at
+    the end, to value open positions; ``drawdown_tiers``/``drawdown_multipliers``: the capital
+    policy's; ``state_changes``: ``BacktestResult.state_changes`` (``None``: derive the states
+    from the drawdown, see :mod:`btcbot.backtest.timeline`).
+    """
+
+    symbols: tuple[str, ...] = ()
+    last_prices: Mapping[str, Decimal] = field(default_factory=dict)
+    drawdown_tiers: tuple[Decimal, ...] = (Decimal("0.05"), Decimal("0.10"), Decimal("0.15"))
+    drawdown_multipliers: tuple[Decimal, ...] = (Decimal("1.0"), Decimal("0.7"), Decimal("0.4"), Decimal("0.0"))
+    state_changes: Sequence[StateChange] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,17 +167,13 @@ class BacktestReport:
     benchmark_curve: tuple[tuple[datetime, Decimal], ...]
     strategy: Metrics
     benchmark: Metrics
-
-
-def drawdowns(values: Sequence[Decimal]) -> list[Decimal]:
-    """``(peak_t - E_t) / peak_t`` per point (0 while the running peak is not positive)."""
-    out: list[Decimal] = []
-    peak: Decimal | None = None
-    with localcontext(_CALC):
-        for value in values:
-            peak = value if peak is None or value > peak else peak
-            out.append((peak - value) / peak if peak > 0 else _ZERO)
-    return out
+    round_trips: tuple[RoundTrip, ...] = ()
+    open_positions: tuple[OpenPosition, ...] = ()
+    pairs: tuple[tuple[str, TradeStats], ...] = ()
+    best_trade: RoundTrip | None = None
+    worst_trade: RoundTrip | None = None
+    monthly: tuple[tuple[str, Decimal | None, Decimal | None], ...] = ()
+    timeline: Timeline | None = None
 
 
 def bar_returns(values: Sequence[Decimal]) -> list[Decimal]:
@@ -162,32 +210,8 @@ def _cagr(curve: EquityCurve) -> Decimal | None:
 
 def round_trips(trades: Sequence[TradeLike]) -> tuple[int, int]:
     """(round trips, wins) by FIFO matching per symbol, trades taken in the given (execution) order."""
-    lots: dict[str, deque[list[Decimal]]] = {}
-    count = wins = 0
-    with localcontext(_CALC):
-        for trade in trades:
-            if trade.quantity <= 0:
-                continue
-            costs_per_unit = (trade.fee + trade.tax) / trade.quantity
-            queue = lots.setdefault(trade.symbol, deque())
-            if trade.side is Side.BUY:
-                queue.append([trade.quantity, trade.price + costs_per_unit])
-                continue
-            remaining, pnl, matched = trade.quantity, _ZERO, _ZERO
-            sell_unit = trade.price - costs_per_unit
-            while remaining > 0 and queue:
-                lot = queue[0]
-                take = min(remaining, lot[0])
-                pnl += take * (sell_unit - lot[1])
-                matched += take
-                remaining -= take
-                lot[0] -= take
-                if lot[0] == 0:
-                    queue.popleft()
-            if matched > 0:
-                count += 1
-                wins += 1 if pnl > 0 else 0
-    return count, wins
+    trips = pair_fills(trades).trips
+    return len(trips), sum(1 for t in trips if t.won)
 
 
 def compute_metrics(
@@ -195,8 +219,14 @@ def compute_metrics(
     interval_s: int,
     trades: Sequence[TradeLike] = (),
     exposures: Sequence[Decimal] | None = None,
+    slippage: Decimal | None = None,
+    pairing: Pairing | None = None,
 ) -> Metrics:
-    """Metrics of one curve. ``exposures`` (quote value held, per point) must align with ``curve``."""
+    """Metrics of one curve. ``exposures`` (quote value held, per point) must align with ``curve``.
+
+    ``slippage`` defaults to the sum of the trades' ``slippage`` attributes (0 where absent);
+    ``pairing`` to :func:`pair_fills` over ``trades``.
+    """
     if not curve:
         raise ValueError("equity curve is empty")
     if interval_s <= 0:
@@ -205,30 +235,45 @@ def compute_metrics(
         raise ValueError(f"exposures has {len(exposures)} points, equity curve {len(curve)}")
     values = [equity for _, equity in curve]
     sharpe, sortino = _sharpe_sortino(bar_returns(values), interval_s)
-    trips, wins = round_trips(trades)
+    paired = pairing if pairing is not None else pair_fills(trades)
+    stats = trade_stats(paired.trips)
+    period = max_drawdown_period(curve)
+    cagr = _cagr(curve)
+    slipped = slippage if slippage is not None else sum((getattr(t, "slippage", _ZERO) for t in trades), _ZERO)
     with localcontext(_CALC):
         n = Decimal(len(values))
         mean_equity = sum(values, _ZERO) / n
         held = list(exposures) if exposures is not None else [_ZERO] * len(values)
         shares = [e / v for e, v in zip(held, values, strict=True) if v > 0]
         traded = sum((abs(t.quantity * t.price) for t in trades), _ZERO)
+        fees = sum((t.fee for t in trades), _ZERO)
+        taxes = sum((t.tax for t in trades), _ZERO)
         return Metrics(
             start_equity=values[0],
             end_equity=values[-1],
             total_return=values[-1] / values[0] - 1 if values[0] > 0 else _ZERO,
-            cagr=_cagr(curve),
-            max_drawdown=max(drawdowns(values)),
+            cagr=cagr,
+            max_drawdown=period.depth,
             sharpe=sharpe,
             sortino=sortino,
             time_in_market=Decimal(sum(1 for e in held if e > 0)) / n,
             avg_exposure=sum(shares, _ZERO) / Decimal(len(shares)) if shares else _ZERO,
             trades=len(trades),
-            round_trips=trips,
-            wins=wins,
-            win_rate=Decimal(wins) / Decimal(trips) if trips else None,
-            fees=sum((t.fee for t in trades), _ZERO),
-            taxes=sum((t.tax for t in trades), _ZERO),
+            round_trips=stats.trips,
+            wins=stats.wins,
+            win_rate=stats.win_rate,
+            fees=fees,
+            taxes=taxes,
             turnover=traded / mean_equity if mean_equity > 0 else _ZERO,
+            slippage=slipped,
+            costs=fees + taxes + slipped,
+            profit_factor=stats.profit_factor,
+            expectancy=stats.avg_profit,
+            calmar=calmar(cagr, period.depth),
+            longest_losing_streak=stats.longest_losing_streak,
+            max_drawdown_peak=period.peak,
+            max_drawdown_trough=period.trough,
+            max_drawdown_recovery=period.recovery,
         )
 
 
@@ -242,8 +287,22 @@ def build_report(
     benchmark_curve: EquityCurve,
     benchmark_trades: Sequence[TradeLike] = (),
     benchmark_exposures: Sequence[Decimal] | None = None,
+    slippage: Decimal = _ZERO,
+    context: RunContext | None = None,
 ) -> BacktestReport:
-    """Assemble the report; the benchmark usually comes from :func:`buy_and_hold`."""
+    """Assemble the report; the benchmark usually comes from :func:`buy_and_hold`.
+
+    ``slippage``: the strategy's (the benchmark's comes from its ``TradeRecord.slippage``).
+    """
+    ctx = context or RunContext()
+    pairing = pair_fills(trades, ctx.last_prices)
+    best, worst = best_and_worst(pairing.trips)
+    strategy_months = monthly_returns(equity_curve)
+    bench_months = dict(monthly_returns(benchmark_curve))
+    timeline = None
+    if equity_curve:
+        timeline = build_timeline(equity_curve, exposures, ctx.drawdown_tiers, ctx.drawdown_multipliers,
+                                  ctx.state_changes)
     return BacktestReport(
         interval_s=interval_s,
         equity_curve=tuple(equity_curve),
@@ -251,8 +310,15 @@ def build_report(
         trades=tuple(trades),
         risk_denials=tuple(sorted((str(code), int(n)) for code, n in risk_denials.items())),
         benchmark_curve=tuple(benchmark_curve),
-        strategy=compute_metrics(equity_curve, interval_s, trades, exposures),
+        strategy=compute_metrics(equity_curve, interval_s, trades, exposures, slippage, pairing),
         benchmark=compute_metrics(benchmark_curve, interval_s, benchmark_trades, benchmark_exposures),
+        round_trips=pairing.trips,
+        open_positions=pairing.open_positions,
+        pairs=tuple(per_pair(pairing.trips, ctx.symbols).items()),
+        best_trade=best,
+        worst_trade=worst,
+        monthly=tuple((month, value, bench_months.get(month)) for month, value in strategy_months),
+        timeline=timeline,
     )
 
 
@@ -270,11 +336,16 @@ def buy_and_hold(
     initial_equity: Decimal,
     times: Sequence[datetime] | None = None,
     fee_bps: Decimal = _ZERO,
+    tax_ratio: Decimal = _ZERO,
+    slippage_bps: Decimal = _ZERO,
 ) -> Benchmark:
     """Equal-weight buy and hold of every symbol in ``candles``, valued at candle closes.
 
     A close is known at the candle's ``close_time``. The benchmark buys once, at the first moment
-    every symbol has a closed candle (``initial_equity / N`` each, less ``fee_bps``), and then holds.
+    every symbol has a closed candle (``initial_equity / N`` each, less its costs), and then holds.
+    Costs per symbol, each a ``TradeRecord`` field: ``fee = budget * fee_bps / 10000``,
+    ``tax = fee * tax_ratio``, ``slippage = budget * slippage_bps / 10000``; the quantity is
+    ``(budget - fee - tax - slippage) / close``.
     It is valued at each of ``times`` (default: every close time from the purchase on) with the
     latest close known at that time; before the purchase it is all cash.
     """
@@ -293,12 +364,14 @@ def buy_and_hold(
     with localcontext(_CALC):
         budget = initial_equity / Decimal(len(symbols))
         fee = budget * fee_bps / Decimal(10000)
+        tax = fee * tax_ratio
+        slip = budget * slippage_bps / Decimal(10000)
         quantities: dict[str, Decimal] = {}
         trades: list[TradeRecord] = []
         for symbol in symbols:
             price = _close_at(series[symbol], start)
-            quantities[symbol] = (budget - fee) / price
-            trades.append(TradeRecord(start, symbol, Side.BUY, quantities[symbol], price, fee))
+            quantities[symbol] = (budget - fee - tax - slip) / price
+            trades.append(TradeRecord(start, symbol, Side.BUY, quantities[symbol], price, fee, tax, slip))
         curve: list[tuple[datetime, Decimal]] = []
         exposures: list[Decimal] = []
         for when in times:
@@ -320,108 +393,9 @@ def _close_at(series: tuple[list[datetime], list[Decimal]], when: datetime) -> D
     return series[1][index - 1]
 
 
-# ---------------------------------------------------------------- rendering (deterministic)
-
-
-def render_decimal(value: Decimal | None, places: int = REPORT_PLACES) -> str | None:
-    """The one rounding of the report: ROUND_HALF_EVEN to ``places`` decimals, no exponent, no -0."""
-    if value is None:
-        return None
-    # Enough digits for any magnitude, so quantize never fails on a large equity or ratio.
-    context = Context(prec=max(34, value.adjusted() + places + 2), rounding=ROUND_HALF_EVEN)
-    with localcontext(context):
-        quantized = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-        if quantized.is_zero():
-            quantized = abs(quantized)
-    return f"{quantized:f}"
-
-
-def _time(value: datetime) -> str:
-    return value.isoformat()
-
-
-def metrics_to_dict(metrics: Metrics) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for name in Metrics.__slots__:
-        value = getattr(metrics, name)
-        out[name] = value if isinstance(value, int) else render_decimal(value)
-    return out
-
-
-def report_to_dict(report: BacktestReport) -> dict[str, object]:
-    curve = report.equity_curve
-    return {
-        "interval_s": report.interval_s,
-        "bars": len(curve),
-        "start": _time(curve[0][0]) if curve else None,
-        "end": _time(curve[-1][0]) if curve else None,
-        "strategy": metrics_to_dict(report.strategy),
-        "benchmark": metrics_to_dict(report.benchmark),
-        "risk_denials": dict(report.risk_denials),
-        "risk_denials_total": sum(n for _, n in report.risk_denials),
-    }
-
-
-def report_to_json(report: BacktestReport) -> str:
-    """Sorted keys, two-space indent, trailing newline: same report -> same bytes."""
-    return json.dumps(report_to_dict(report), sort_keys=True, indent=2, ensure_ascii=True) + "\n"
-
-
-def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def equity_csv(report: BacktestReport) -> str:
-    """One row per bar: time, equity, benchmark (blank if absent at that time), drawdown, exposure."""
-    bench = dict(report.benchmark_curve)
-    dds = drawdowns([e for _, e in report.equity_curve])
-    rows = []
-    for i, (when, equity) in enumerate(report.equity_curve):
-        exposure = report.exposures[i] if i < len(report.exposures) else None
-        rows.append(
-            [
-                _time(when),
-                render_decimal(equity) or "",
-                render_decimal(bench.get(when)) or "",
-                render_decimal(dds[i]) or "",
-                render_decimal(exposure) or "",
-            ]
-        )
-    return _csv(["time", "equity", "benchmark", "drawdown", "exposure"], rows)
-
-
-def trades_csv(report: BacktestReport) -> str:
-    rows = [
-        [
-            _time(t.timestamp),
-            t.symbol,
-            str(t.side),
-            render_decimal(t.quantity) or "",
-            render_decimal(t.price) or "",
-            render_decimal(t.quantity * t.price) or "",
-            render_decimal(t.fee) or "",
-            render_decimal(t.tax) or "",
-        ]
-        for t in report.trades
-    ]
-    return _csv(["time", "symbol", "side", "quantity", "price", "notional", "fee", "tax"], rows)
-
-
-def write_report(report: BacktestReport, directory: Path) -> dict[str, Path]:
-    """Write ``report.json``, ``equity.csv`` and ``trades.csv`` (UTF-8, ``\\n``) into ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    files = {
-        "report.json": report_to_json(report),
-        "equity.csv": equity_csv(report),
-        "trades.csv": trades_csv(report),
-    }
-    written: dict[str, Path] = {}
-    for name, text in files.items():
-        path = directory / name
-        path.write_bytes(text.encode("utf-8"))
-        written[name] = path
-    return written
+__all__ = [
+    "REPORT_PLACES", "BacktestReport", "Benchmark", "DrawdownPeriod", "Metrics", "RunContext", "TradeLike",
+    "TradeRecord", "bar_returns", "build_report", "buy_and_hold", "compute_metrics", "drawdowns",
+    "equity_csv", "metrics_to_dict", "render_decimal", "report_to_dict", "report_to_json", "round_trips",
+    "round_trips_csv", "trades_csv", "write_report",
+]

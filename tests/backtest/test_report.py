@@ -189,7 +189,9 @@ def test_report_outputs_are_byte_identical(tmp_path: Path) -> None:
     for name in ("report.json", "equity.csv", "trades.csv"):
         assert a[name].read_bytes() == b[name].read_bytes()
     text = a["report.json"].read_text()
-    assert text.index('"benchmark"') < text.index('"risk_denials"') < text.index('"strategy"')
+    top = [line for line in text.splitlines() if line.startswith('  "')]  # top-level keys, sorted
+    assert [line.split('"')[1] for line in top] == sorted(line.split('"')[1] for line in top)
+    assert text.index('\n  "benchmark"') < text.index('\n  "risk_denials"') < text.index('\n  "strategy"')
 
 
 def test_csv_rows() -> None:
