@@ -23,7 +23,8 @@ from typing import Protocol
 
 from btcbot.backtest.chart import write_chart
 from btcbot.backtest.engine import BPS, BacktestEngine, BacktestResult, Progress
-from btcbot.backtest.report import BacktestReport, build_report, buy_and_hold, write_report
+from btcbot.backtest.report import BacktestReport, write_report
+from btcbot.backtest.run_report import report_for_run
 from btcbot.config.settings import Settings
 from btcbot.domain.market import Candle
 from btcbot.strategies.registry import load_strategy
@@ -71,24 +72,8 @@ def build_backtest_report(settings: Settings, engine: BacktestEngine, result: Ba
     """The report of a finished run, benchmarked against equal-weight buy-and-hold."""
     if not result.equity_curve:
         raise NoCandles("the backtest produced no bars")
-    times = [t for t, _ in result.equity_curve]
-    capital = settings.capital
-    bench = buy_and_hold(
-        {s: bars for s, bars in result.bars.items() if bars},
-        starting_cash,
-        times=times,
-        fee_bps=capital.taker_fee_bps * (1 + capital.fee_tax_ratio) + capital.slippage_bps,
-    )
-    return build_report(
-        equity_curve=result.equity_curve,
-        interval_s=engine.interval_s,
-        trades=result.trades,
-        exposures=result.exposures,
-        risk_denials=result.denials,
-        benchmark_curve=bench.curve,
-        benchmark_trades=bench.trades,
-        benchmark_exposures=bench.exposures,
-    )
+    # Benchmark, costs, slippage and the trader's tables: see btcbot.backtest.run_report.
+    return report_for_run(settings, engine.interval_s, result, starting_cash)
 
 
 def run_parameters(settings: Settings, engine: BacktestEngine, result: BacktestResult, start: datetime,
