@@ -248,6 +248,10 @@ def backtest_command(
         f"total return {metrics.total_return:.4%} (buy-and-hold {bench.total_return:.4%}), "
         f"max drawdown {metrics.max_drawdown:.4%}, fees {metrics.fees:.2f} + taxes {metrics.taxes:.2f}"
     )
+    from btcbot.backtest.summary import summary_lines
+
+    for line in summary_lines(output.report, settings.trading.quote_asset):
+        click.echo(line)
     denials = ", ".join(f"{code} {n}" for code, n in output.report.risk_denials) or "none"
     click.echo(f"risk denials: {denials}")
     click.echo(f"report written to {out_dir}/ ({', '.join(sorted(output.files))})")
