@@ -140,7 +140,7 @@ def test_same_inputs_give_byte_identical_report_files(settings: Settings, tmp_pa
     first = run_backtest(settings, candles, tmp_path / "a", T0, end, "trend", 3600)
     second = run_backtest(settings, candles, tmp_path / "b", T0, end, "trend", 3600)
     assert first.report.strategy.trades > 0, "the fixture should trade so the comparison means something"
-    assert sorted(first.files) == ["equity.csv", "equity.png", "report.json", "run.json", "trades.csv"]
+    assert sorted(first.files) == ["equity.csv", "equity.png", "report.json", "round_trips.csv", "run.json", "trades.csv"]
     for name, path in first.files.items():
         assert path.read_bytes() == second.files[name].read_bytes(), name
     png = first.files["equity.png"].read_bytes()
