@@ -17,6 +17,7 @@ from btcbot.domain.errors import ConfigError
 from btcbot.domain.ledger import Account, external_adjustment
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
+from btcbot.services.accounting import record_external_flow
 from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus, render_plan
 from btcbot.services.reconcile_service import ExchangeView
 
@@ -145,6 +146,7 @@ def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
                 kind = "withdrawal" if c.diff < 0 else "deposit"
                 uow.ledger.post(external_adjustment(c.asset, Decimal(c.diff), f"{kind}: {reason}"), at=now,
                                 cycle_id=cycle_id)
+                record_external_flow(uow.meta, c.asset, Decimal(c.diff), c.diff_quote, app.settings.trading.quote_asset)
                 flow_quote += c.diff_quote if c.diff_quote is not None else Decimal(0)
         _shift_for_external_flow(uow, flow_quote, cycle_id, now)
         state = uow.trading_state.get()

@@ -45,7 +45,7 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.symbols import parse_pair
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
 from btcbot.persistence.protocols import UnitOfWork
-from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
+from btcbot.services.accounting import realized_pnl_mtd, rolling_notional, take_unknown_basis
 from btcbot.services.execution.corrections import BalanceDrift
 from btcbot.services.market_feed import MarketFeed, MarketState
 from btcbot.services.order_service import OrderService
@@ -368,6 +368,9 @@ class TradingCycle:
             t.metrics.set_drift(asset, drifted.get(asset, Decimal(0)))
         for drift in self._drifts:
             t.raise_alert(uow, catalog.balance_drift(drift.asset, drift.ledger, drift.exchange, now))
+        for notice in take_unknown_basis(uow.meta):  # sells beyond the recorded cost basis
+            t.raise_alert(uow, catalog.cost_basis_unknown(notice.symbol, notice.trade_id, notice.qty, notice.price,
+                                                          now))
         t.metrics.decisions(len(decisions))
         if market is not None and t.metrics.enabled:
             self._observe_slippage(uow, cycle_id, market, sum(1 for x in decisions if isinstance(x, Approved)))

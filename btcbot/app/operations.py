@@ -19,6 +19,7 @@ from btcbot.config.settings import Settings
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import ExchangeError
 from btcbot.persistence.genesis import record_genesis
+from btcbot.services.accounting import marks_by_asset, record_genesis_basis
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,18 @@ def ensure_genesis(app: App) -> None:
     quote = app.settings.trading.quote_asset
     free_quote = balances[quote].free if quote in balances else Decimal(0)
     holdings = {a: b.total for a, b in balances.items() if a != quote}
+    adopt = app.settings.capital.adopt_existing_holdings
+    # Adopted coins get a cost basis at the mark of this moment (docs/risk.md, cost basis).
+    marks = marks_by_asset(app.exchange.tickers(), quote) if adopt and any(holdings.values()) else {}
     with app.fenced_uow() as uow:
         posted = record_genesis(uow, free_quote, quote, app.settings.capital.allocation, holdings,
-                                app.settings.capital.adopt_existing_holdings, app.clock.now())
+                                adopt, app.clock.now())
+        unpriced = record_genesis_basis(uow.meta, posted, quote, marks)
         uow.commit()
+    if unpriced:
+        logger.bind(event="ledger.genesis", outcome="no_basis").warning(
+            f"adopted without a price (no cost basis; selling them books zero profit): {', '.join(unpriced)}"
+        )
     logger.bind(event="ledger.genesis", outcome="ok").info(
         "genesis: " + ", ".join(f"{p.asset} {p.amount}" for p in posted if p.account.value == "wallet")
     )

@@ -159,6 +159,8 @@ def one_of_each_kind(at: datetime) -> list[Alert]:
         catalog.trading_state_change(TradingState.ACTIVE, TradingState.REDUCING, "balance drift", at),
         catalog.lease_lost("pid 42", 9, at),
         catalog.invariant_violation("ledger_balanced", "sum of postings is 0.01", "7", at),
+        catalog.risk_rearm(Decimal("100000"), Decimal("84000"), "flat book after review", at),
+        catalog.cost_basis_unknown("BTCTRY", 77, Decimal("0.01"), Decimal("2000000"), at),
     ]
 
 
@@ -192,23 +194,23 @@ def test_every_kind_is_delivered_once_when_the_receiver_fails_mid_dispatch(db_ur
     # The receiver takes the first POST, then answers 500, then drops a connection unanswered.
     webhook.script = [200, 500, DROP]
     first = boot(db_url, webhook.url, ManualClock(T0))
-    assert first.raise_all(one_of_each_kind(T0)) == [True] * 8
+    assert first.raise_all(one_of_each_kind(T0)) == [True] * len(AlertKind)
     report = first.hub.flush()
     assert len(report.sent) == 1 and report.failed is not None
-    assert len(first.pending_keys()) == 7
+    assert len(first.pending_keys()) == len(AlertKind) - 1
     report = first.hub.flush()  # the dropped connection: still pending, nothing marked
     assert report.sent == () and report.failed is not None
     first.close()
 
     second = boot(db_url, webhook.url, ManualClock(T0))  # "restart"
     report = second.hub.flush()
-    assert len(report.sent) == 7 and report.failed is None
+    assert len(report.sent) == len(AlertKind) - 1 and report.failed is None
     assert second.pending_keys() == []
     assert second.hub.flush().sent == ()  # nothing left to send
     second.close()
 
     assert_each_kind_once(webhook.accepted())
-    assert len(webhook.accepted()) == 8, "no accepted alert was sent twice"
+    assert len(webhook.accepted()) == len(AlertKind), "no accepted alert was sent twice"
     # The refused and the dropped POSTs were retried under the SAME key as the accepted one.
     failed_keys = [p.key for p in webhook.all_posts() if p.answered != 200]
     assert len(failed_keys) == 2 and set(failed_keys) <= set(kinds_by_key(webhook.accepted()))
@@ -250,14 +252,14 @@ def test_a_hard_crash_between_post_and_mark_sent_resends_only_that_alert_under_i
     assert len(before_restart) == 3
 
     restarted = boot(db_url, webhook.url, ManualClock(T0))
-    assert len(restarted.pending_keys()) == 6  # two were marked sent; the third was in flight
+    assert len(restarted.pending_keys()) == len(AlertKind) - 2  # two were marked sent; the third was in flight
     report = restarted.hub.flush()
-    assert report.failed is None and len(report.sent) == 6
+    assert report.failed is None and len(report.sent) == len(AlertKind) - 2
     assert restarted.pending_keys() == []
     restarted.close()
 
     keys = [p.key for p in webhook.accepted()]
-    assert len(keys) == 9
+    assert len(keys) == len(AlertKind) + 1
     repeated = [k for k in set(keys) if keys.count(k) > 1]
     assert repeated == [before_restart[2]], "only the interrupted delivery is repeated, with the same key"
     assert_each_kind_once(webhook.accepted())

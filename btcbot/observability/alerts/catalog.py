@@ -15,6 +15,8 @@ balance_drift          asset + drift amount                           critical
 trading_state_change   old -> new + time                              info/warning/critical
 lease_lost             fencing token                                  critical
 invariant_violation    invariant name + cycle                         critical
+risk_rearm             time of the re-arm                             warning
+cost_basis_unknown     trade id                                       warning
 =====================  =============================================  =====================
 """
 
@@ -131,5 +133,30 @@ def invariant_violation(invariant: str, message: str, cycle_id: str, at: datetim
         f"invariant {invariant} violated; trading HALTED",
         {"invariant": invariant, "message": message, "cycle_id": cycle_id},
         f"invariant_violation:{invariant}:{cycle_id}",
+        at,
+    )
+
+
+def risk_rearm(old_high_water: Decimal, new_high_water: Decimal, reason: str, at: datetime) -> Alert:
+    """An operator re-armed the drawdown de-risking (``btcbot risk rearm``)."""
+    return Alert(
+        AlertKind.RISK_REARM,
+        Severity.WARNING,
+        f"drawdown re-armed by an operator: high-water mark {old_high_water} -> {new_high_water}: {reason}",
+        {"old_high_water": str(old_high_water), "new_high_water": str(new_high_water), "reason": reason},
+        f"risk_rearm:{at.isoformat()}",
+        at,
+    )
+
+
+def cost_basis_unknown(symbol: str, trade_id: int, quantity: Decimal, price: Decimal, at: datetime) -> Alert:
+    """A sell of more than the recorded position: the excess was booked at zero profit."""
+    return Alert(
+        AlertKind.COST_BASIS_UNKNOWN,
+        Severity.WARNING,
+        f"{symbol}: trade {trade_id} sold {quantity} more than the recorded position; "
+        "that part has no known cost and was booked at zero profit",
+        {"symbol": symbol, "trade_id": str(trade_id), "quantity": str(quantity), "price": str(price)},
+        f"cost_basis_unknown:{trade_id}",
         at,
     )

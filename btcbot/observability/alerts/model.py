@@ -23,6 +23,8 @@ class AlertKind(StrEnum):
     TRADING_STATE_CHANGE = "trading_state_change"
     LEASE_LOST = "lease_lost"
     INVARIANT_VIOLATION = "invariant_violation"
+    RISK_REARM = "risk_rearm"
+    COST_BASIS_UNKNOWN = "cost_basis_unknown"
 
 
 class Severity(StrEnum):
