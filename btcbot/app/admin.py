@@ -135,7 +135,7 @@ def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
         cycle_id = uow.cycles.next_cycle_id()
         uow.cycles.start(cycle_id, app.clock.now(), "reconcile")
         uow.commit()
-    reconciler.sync(cycle_id, view, adopt=True)
+    reconciler.sync(cycle_id, view)
     # Re-plan after fills and orders are settled: what remains is outside money.
     _, after = reconciler.plan(_exchange_view(app))
     now = app.clock.now()

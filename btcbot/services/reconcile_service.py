@@ -2,19 +2,25 @@
 
 Gathering costs requests only where something may have changed: fills are fetched for orders that
 left the open list, show progress there, or await a cancel; history (``allOrders``) only for the
-symbols of unresolved or vanished orders. An idle cycle costs nothing beyond the open orders and
-balances the fetch step already has.
+symbols of unresolved or vanished orders, and of REJECTED/NOT_PLACED orders during their watch
+window (``NEVER_PLACED_WATCH_S``) or, later, when a balance shortfall touches their assets. An
+idle cycle costs nothing beyond the open orders and balances the fetch step already has.
 
-Execution of the pure report (``services.execution.reconciliation``):
+Execution of the pure report (``services.execution.reconciliation``). The exchange's word
+corrects the local record; it is never only reported:
+- AdoptUnknownOrder: an order with our client id and no local row is inserted in the
+  exchange's state (journal ``adopted``, warning log), in every cycle and in ``reconcile --apply``;
+- CorrectFromExchange: a REJECTED/NOT_PLACED order the exchange has after all is reopened with
+  its exchange id (journal ``corrected_by_exchange``, warning log);
 - ApplyFill: fill row + ledger postings + order + accounting in ONE transaction (once per trade id);
 - UpdateOrderState / MarkNotPlaced: through the transition table, journalled;
 - CloseVanishedOrder: ask ``get_order`` and apply what it says;
 - DuplicateClientOrderId: the extra open orders are cancelled;
-- AdoptUnknownOrder, OrderConflict: never adopted silently in a cycle; trading goes to REDUCING
-  and ``btcbot reconcile --apply`` adopts after a human looked;
-- BalanceDrift (exchange holds less than the ledger): REDUCING + alert once it is seen in two
-  consecutive cycles (a fill landing between the balance and trade requests can fake one cycle
-  of drift); ExternalSurplus: information only.
+- OrderConflict (contradicting final states, an overfill): REDUCING, the operator looks;
+- BalanceDrift (exchange holds less than the ledger, no order in flight on that asset):
+  ``SyncResult.blocks_new_risk`` at once (the cycle sends no risk-increasing order), REDUCING +
+  alert once it is seen in two consecutive passes (a fill landing between the balance and trade
+  requests can fake one pass of drift); ExternalSurplus: information only.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from btcbot.services.execution.corrections import (
     ApplyFill,
     BalanceDrift,
     CloseVanishedOrder,
+    CorrectFromExchange,
     Correction,
     DuplicateClientOrderId,
     ExternalSurplus,
@@ -55,7 +62,12 @@ from btcbot.services.execution.corrections import (
     adopt_order,
     kind_name,
 )
-from btcbot.services.execution.order_events import on_exchange_order, on_fill, on_not_found_after_grace
+from btcbot.services.execution.order_events import (
+    on_exchange_correction,
+    on_exchange_order,
+    on_fill,
+    on_not_found_after_grace,
+)
 from btcbot.services.execution.reconciliation import reconcile
 from btcbot.services.order_service import OUTBOX_SUBMIT
 
@@ -65,6 +77,9 @@ NEVER_PLACED = frozenset({OrderState.REJECTED, OrderState.NOT_PLACED})
 HISTORY_SLACK = timedelta(minutes=5)
 LATE_FILL_STATES = frozenset({OrderState.FILLED, OrderState.CANCELED})
 LATE_FILL_SCAN = 50
+#: How long after a REJECTED/NOT_PLACED verdict the order is still looked for on the exchange
+#: (at least the grace period). Later, only a balance shortfall on its assets triggers a look.
+NEVER_PLACED_WATCH_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,12 @@ class SyncResult:
     drift_reasons: list[str] = field(default_factory=list)
     requires_reducing: bool = False
 
+    @property
+    def blocks_new_risk(self) -> bool:
+        """An unexplained shortfall (or a conflict) is visible now: no risk-increasing order may
+        be sent until a lookup or ``reconcile --apply`` explains it (exits stay allowed)."""
+        return self.requires_reducing or bool(self.report.of_kind(BalanceDrift))
+
 
 @dataclass(frozen=True)
 class Gathered:
@@ -92,6 +113,7 @@ class Gathered:
     known_trade_ids: frozenset[int]
     known_client_ids: frozenset[str]
     ledger: dict[str, Decimal]
+    dormant_symbols: frozenset[str] = frozenset()  # symbols of older REJECTED/NOT_PLACED orders
 
 
 class ReconcileService:
@@ -122,77 +144,110 @@ class ReconcileService:
 
     # ---- gathering ---------------------------------------------------------------------
 
-    def gather(self, view: ExchangeView) -> Gathered:
+    def gather(self, view: ExchangeView, probe: frozenset[str] = frozenset()) -> Gathered:
+        """Fetch what this pass needs. ``probe``: symbols whose REJECTED/NOT_PLACED orders older
+        than the watch window are looked up too (``plan`` asks when a shortfall may be theirs)."""
         now = self._clock.now()
         with self._uow() as uow:
             local = uow.orders.list_non_terminal()
-            # Orders that finished a moment ago may still get a trade row that was not visible
-            # when they closed (late fills must be applied): keep asking for their trades for one
-            # grace period after they became FILLED/CANCELED. Idle cycles far from a trade pay nothing.
-            late = [
-                o for o in uow.orders.list_recent(LATE_FILL_SCAN)
-                if o.state in LATE_FILL_STATES and o.exchange_order_id is not None
-                and (now - o.updated_at).total_seconds() <= self._grace
-            ]
+            recent_local = uow.orders.list_recent(LATE_FILL_SCAN)
             ledger = dict(uow.ledger.wallet_balances())
             reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
+        # Orders that finished a moment ago may still get a trade row that was not visible
+        # when they closed (late fills must be applied): keep asking for their trades for one
+        # grace period after they became FILLED/CANCELED. Idle cycles far from a trade pay nothing.
+        late = [
+            o for o in recent_local
+            if o.state in LATE_FILL_STATES and o.exchange_order_id is not None
+            and (now - o.updated_at).total_seconds() <= self._grace
+        ]
+        # An order we concluded never reached the venue (REJECTED / NOT_PLACED) may be there after
+        # all (a reply we misread, a list that showed it late): look for it during the watch
+        # window, and later only when a shortfall may be its doing (``probe``).
+        watch_s = max(self._grace, NEVER_PLACED_WATCH_S)
+        never_placed = [o for o in recent_local if o.state in NEVER_PLACED and o.exchange_order_id is None]
+        watched = [o for o in never_placed if (now - o.updated_at).total_seconds() <= watch_s or o.symbol in probe]
+        dormant = frozenset(o.symbol for o in never_placed if o not in watched)
         if reserve:
             ledger[self._quote] = ledger.get(self._quote, Decimal(0)) + reserve
         open_rows = [r for r in view.open_orders if r.symbol in self._universe]
         open_by_id = {r.exchange_order_id: r for r in open_rows}
         need_history: dict[str, datetime] = {}
         fill_ids: set[int] = set()
+
+        def look_up(order: ManagedOrder) -> None:
+            start = order.created_at - HISTORY_SLACK
+            need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
+
         for order in local:
             xid = order.exchange_order_id
             if order.state in UNRESOLVED or xid is None:
-                start = order.created_at - HISTORY_SLACK
-                need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
+                look_up(order)
+                if xid is not None:
+                    fill_ids.add(xid)  # reopened by the exchange's word: its trades may be there
                 continue
             row = open_by_id.get(xid)
             if row is None:
                 fill_ids.add(xid)
-                start = order.created_at - HISTORY_SLACK
-                need_history[order.symbol] = min(need_history.get(order.symbol, start), start)
+                look_up(order)
             elif row.left_amount is not None and row.amount - row.left_amount > order.filled_quantity or order.state is OrderState.CANCEL_REQUESTED:
                 fill_ids.add(xid)
+        for order in watched:
+            look_up(order)
         for order in late:
             assert order.exchange_order_id is not None
             fill_ids.add(order.exchange_order_id)
-        local = [*local, *late]
+        local = [*local, *late, *watched]
         recent: list[ExchangeOrder] = []
         for symbol in sorted(need_history):
             # No end time: the venue's clock may run ahead of ours, and an order stamped "in the
             # future" must still be found.
             recent.extend(self._account.all_orders(symbol, start=need_history[symbol]))
-        # Orders found by client id in the lists may already have fills: fetch them too.
-        local_ids = {o.client_order_id for o in local if o.state in UNRESOLVED}
-        for row in [*open_rows, *recent]:
-            if row.client_order_id in local_ids:
-                fill_ids.add(row.exchange_order_id)
-        fills: list[Fill] = []
-        for xid in sorted(fill_ids):
-            fills.extend(self._account.trades_for_order(xid))
         local_cids = {o.client_order_id for o in local}
         unknown_rows = [
             r for r in [*open_rows, *recent]
             if r.client_order_id and r.client_order_id not in local_cids and is_own_client_order_id(r.client_order_id)
         ]
-        known: frozenset[int] = frozenset()
         known_cids: frozenset[str] = frozenset()
-        if fills or unknown_rows:  # an idle cycle has neither: no second transaction
+        if unknown_rows:  # an idle cycle has none: no extra transaction
             with self._uow() as uow:
-                known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
                 stored = {
                     r.client_order_id: uow.orders.get(r.client_order_id) for r in unknown_rows if r.client_order_id
                 }
             known_cids = frozenset(cid for cid, o in stored.items() if o is not None)
-            # An order we concluded never reached the venue (REJECTED / NOT_PLACED) is on it after
-            # all: hand it to reconcile, which flags the conflict, instead of ignoring it.
+            # An order we concluded never reached the venue is on it after all: reconcile corrects it.
             local = [*local, *(o for o in stored.values() if o is not None and o.state in NEVER_PLACED)]
-        return Gathered(local, open_rows, recent, fills, known, known_cids, ledger)
+        # Orders found by client id in the lists may already have fills: fetch them too (also
+        # those of orders of ours without a local record: they are adopted in this pass).
+        by_cid = {o.client_order_id for o in local if o.state in UNRESOLVED | NEVER_PLACED}
+        for row in [*open_rows, *recent]:
+            if row.client_order_id in by_cid:
+                fill_ids.add(row.exchange_order_id)
+        for row in unknown_rows:
+            if row.client_order_id not in known_cids:
+                fill_ids.add(row.exchange_order_id)
+        fills: list[Fill] = []
+        for xid in sorted(fill_ids):
+            fills.extend(self._account.trades_for_order(xid))
+        known: frozenset[int] = frozenset()
+        if fills:
+            with self._uow() as uow:
+                known = frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
+        return Gathered(local, open_rows, recent, fills, known, known_cids, ledger, dormant)
 
     def plan(self, view: ExchangeView) -> tuple[Gathered, ReconcileReport]:
         g = self.gather(view)
+        report = self._report(view, g)
+        short = {c.asset for c in report.of_kind(BalanceDrift)}
+        probe = frozenset(s for s in g.dormant_symbols if {parse_pair(s).base, parse_pair(s).quote} & short)
+        if probe:
+            # A shortfall, and orders we believed never placed that could explain it: look them up
+            # before calling it drift.
+            g = self.gather(view, probe)
+            report = self._report(view, g)
+        return g, report
+
+    def _report(self, view: ExchangeView, g: Gathered) -> ReconcileReport:
         if view.balances is None:
             balances: Mapping[str, Balance | Decimal] = dict(g.ledger)  # no balances: no drift verdict
         else:
@@ -219,7 +274,7 @@ class ReconcileService:
                     continue
                 settled.append(c)
             report = replace(report, corrections=tuple(settled))
-        return g, report
+        return report
 
     def _assets_in_flight(self, local: Sequence[ManagedOrder]) -> frozenset[str]:
         assets: set[str] = set()
@@ -231,13 +286,13 @@ class ReconcileService:
 
     # ---- executing -----------------------------------------------------------------------
 
-    def sync(self, cycle_id: int, view: ExchangeView, adopt: bool = False) -> SyncResult:
+    def sync(self, cycle_id: int, view: ExchangeView) -> SyncResult:
         _, report = self.plan(view)
         result = SyncResult(report)
         for correction in report.corrections:
             log = logger.bind(event="reconcile." + kind_name(correction))
             if isinstance(correction, ApplyFill):
-                if self.apply_fill(correction.client_order_id, correction.fill, cycle_id, adopt):
+                if self.apply_fill(correction.client_order_id, correction.fill, cycle_id):
                     result.applied_fills += 1
                     self._fp.hit(MID_FILL_APPLICATION)
             elif isinstance(correction, UpdateOrderState):
@@ -255,15 +310,9 @@ class ReconcileService:
                     except ExchangeError as exc:
                         log.warning(f"could not cancel duplicate {xid}: {type(exc).__name__}")
             elif isinstance(correction, AdoptUnknownOrder):
-                if adopt:
-                    self.adopt(correction, cycle_id)
-                else:
-                    result.requires_reducing = True
-                    result.drift_reasons.append(f"reconcile: unknown order {correction.client_order_id} of ours")
-                    log.bind(outcome="needs_operator").warning(
-                        f"exchange order {correction.exchange_order_id} ({correction.client_order_id}) has our "
-                        "prefix but no local row; run `btcbot reconcile` to review and --apply to adopt"
-                    )
+                self.adopt(correction, cycle_id)
+            elif isinstance(correction, CorrectFromExchange):
+                self.correct(correction, cycle_id)
             elif isinstance(correction, OrderConflict):
                 result.requires_reducing = True
                 result.drift_reasons.append(f"order conflict: {correction.client_order_id}: {correction.detail}")
@@ -294,7 +343,7 @@ class ReconcileService:
         self._streak_cache = streak
         return streak
 
-    def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int, adopt: bool = False) -> bool:
+    def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int) -> bool:
         now = self._clock.now()
         pair = parse_pair(fill.symbol)
         with self._uow() as uow:
@@ -357,18 +406,49 @@ class ReconcileService:
         self.apply_exchange_row(correction.client_order_id, row, cycle_id)
 
     def adopt(self, correction: AdoptUnknownOrder, cycle_id: int) -> None:
-        """``reconcile --apply`` only: create the local row for an order of ours we lost track of."""
+        """Create the local row for an order of ours (our client id prefix) we have no record of.
+
+        The exchange's word wins: the row is inserted in the state the exchange shows, journalled
+        (``adopted``) and logged; its fills follow in the same pass (ApplyFill)."""
         row = correction.exchange_order or self._account.get_order(correction.exchange_order_id)
         if row is None:
             return
         now = self._clock.now()
         order = adopt_order(row, now)
         with self._uow() as uow:
-            if uow.orders.get(order.client_order_id) is None:
-                uow.orders.add(order)
-                uow.journal.append(order.client_order_id, cycle_id, None, order.state, "adopted",
-                                   _row_payload(row), now)
-                uow.commit()
+            if uow.orders.get(order.client_order_id) is not None:
+                return
+            uow.orders.add(order)
+            uow.journal.append(order.client_order_id, cycle_id, None, order.state, "adopted",
+                               _row_payload(row), now)
+            uow.commit()
+        logger.bind(event="reconcile.adopted", client_order_id=order.client_order_id, symbol=order.symbol,
+                    outcome=order.state.value).warning(
+            f"adopted exchange order {row.exchange_order_id} ({row.status}) of ours that had no local record"
+        )
+
+    def correct(self, correction: CorrectFromExchange, cycle_id: int) -> None:
+        """A REJECTED/NOT_PLACED order the exchange has after all: reopen it with the exchange id
+        (journalled ``corrected_by_exchange``, logged); its fills and row follow in this pass."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            order = uow.orders.get(correction.client_order_id)
+            if order is None or order.state not in NEVER_PLACED:
+                return
+            updated, event = on_exchange_correction(order, correction.exchange_order_id, correction.exchange_order,
+                                                    now)
+            uow.orders.update(updated)
+            payload: dict[str, object] = {"id": correction.exchange_order_id, "was": order.state.value,
+                                          "reject_reason": order.reject_reason, "reject_code": order.reject_code}
+            if correction.exchange_order is not None:
+                payload["row"] = _row_payload(correction.exchange_order)
+            uow.journal.append(order.client_order_id, cycle_id, order.state, updated.state, str(event), payload, now)
+            uow.commit()
+        logger.bind(event="reconcile.corrected", client_order_id=order.client_order_id, symbol=order.symbol,
+                    outcome="corrected_by_exchange").warning(
+            f"order recorded {order.state} is on the exchange as {correction.exchange_order_id}: "
+            "taking the exchange's state and booking its fills"
+        )
 
 
 def _close_outbox(uow: UnitOfWork, client_order_id: str, now: datetime) -> None:

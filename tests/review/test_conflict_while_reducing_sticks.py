@@ -35,9 +35,10 @@ def test_order_conflict_found_while_reducing_for_daily_loss_is_kept(
             uow.trading_state.set(TradingState.REDUCING, "daily loss limit reached", datetime.now(UTC))
             uow.commit()
         with engine.begin() as conn:
-            # The bot wrongly concluded one resting order never reached the exchange.
-            conn.execute(text("UPDATE orders SET state = 'NOT_PLACED', exchange_order_id = NULL "
-                              "WHERE client_order_id = :c"), {"c": resting[0]})
+            # The local record contradicts the exchange's row of the same order (a NOT_PLACED
+            # order found on the exchange was the conflict here before issue 11; it is now
+            # corrected from the exchange, so a side that does not match plays the conflict).
+            conn.execute(text("UPDATE orders SET side = 'SELL' WHERE client_order_id = :c"), {"c": resting[0]})
     finally:
         engine.dispose()
 

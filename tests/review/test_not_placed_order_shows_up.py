@@ -1,10 +1,11 @@
 """Regression: an order the bot declared NOT_PLACED (or REJECTED) that later shows up on the
 exchange must not be ignored.
 
-The pure reconciliation flags it as an OrderConflict (-> REDUCING), but the service only fed it
-non-terminal local orders, and ``gather`` put the order's client id into
-``known_client_order_ids`` (so it is never adopted either): the live exchange order - cash
-locked, fills coming - was invisible to the bot and to its risk limits."""
+The service once fed reconciliation only non-terminal local orders, and ``gather`` put the order's
+client id into ``known_client_order_ids`` (so it was never adopted either): the live exchange
+order - cash locked, fills coming - was invisible to the bot and to its risk limits. Since issue
+11 the exchange's word corrects the record: the order is reopened with its exchange id (no
+conflict, no REDUCING)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
-from btcbot.services.execution.corrections import OrderConflict
+from btcbot.services.execution.corrections import CorrectFromExchange, OrderConflict
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService
 from review.fakes import FakeAccount
 
@@ -44,7 +45,7 @@ def _service(tmp_path: Path, account: object, clock: ManualClock) -> tuple[Recon
 
 
 @pytest.mark.parametrize("final", [OrderState.NOT_PLACED, OrderState.REJECTED])
-def test_a_final_never_placed_order_found_open_on_the_exchange_is_a_conflict(
+def test_a_final_never_placed_order_found_open_on_the_exchange_is_corrected(
     tmp_path: Path, final: OrderState
 ) -> None:
     clock = ManualClock(at(600))
@@ -57,6 +58,10 @@ def test_a_final_never_placed_order_found_open_on_the_exchange_is_a_conflict(
 
     result = service.sync(1, ExchangeView(open_orders=account.open_orders(), balances=None, prices={}))
 
-    conflicts = result.report.of_kind(OrderConflict)
-    assert [c.client_order_id for c in conflicts] == [CID]
-    assert result.requires_reducing
+    assert result.report.of_kind(OrderConflict) == ()
+    assert [c.client_order_id for c in result.report.of_kind(CorrectFromExchange)] == [CID]
+    assert not result.requires_reducing
+    with uow() as session:
+        corrected = session.orders.get(CID)
+    assert corrected is not None
+    assert (corrected.state, corrected.exchange_order_id) == (OrderState.OPEN, 7001)

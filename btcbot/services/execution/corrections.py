@@ -7,6 +7,7 @@ adopt rows first, then fills (quantities), then state updates, then the rest. Ki
 | correction              | meaning                                                          | effect          |
 |-------------------------|------------------------------------------------------------------|-----------------|
 | AdoptUnknownOrder       | an exchange order with OUR client-id prefix and no local row     | insert the row  |
+| CorrectFromExchange     | a REJECTED/NOT_PLACED order that the exchange has after all     | reopen, adopt id|
 | ApplyFill               | a trade of one of our orders whose trade id we never recorded   | fill + ledger   |
 | UpdateOrderState        | the exchange row moves a local order (``on_exchange_order``)     | state           |
 | MarkNotPlaced           | unresolved order not on the exchange after the grace period     | NOT_PLACED      |
@@ -32,6 +33,7 @@ from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import parse_client_order_id
 from btcbot.services.execution.order_events import (
     Applied,
+    on_exchange_correction,
     on_exchange_order,
     on_fill,
     on_not_found_after_grace,
@@ -52,6 +54,22 @@ class AdoptUnknownOrder:
     exchange_order_id: int
     symbol: str
     side: Side
+    exchange_order: ExchangeOrder | None
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectFromExchange:
+    """Order ``client_order_id`` is REJECTED/NOT_PLACED locally, but the exchange has it as
+    ``exchange_order_id``: reopen it as UNKNOWN with that id
+    (``order_events.on_exchange_correction``); its fills follow as ApplyFill and its row as
+    UpdateOrderState, in the same report.
+
+    ``exchange_order`` is the row that proved it, None when only a trade did (then the row comes
+    from a later lookup).
+    """
+
+    client_order_id: str
+    exchange_order_id: int
     exchange_order: ExchangeOrder | None
 
 
@@ -138,6 +156,7 @@ class ExternalSurplus:
 
 Correction = (
     AdoptUnknownOrder
+    | CorrectFromExchange
     | ApplyFill
     | UpdateOrderState
     | MarkNotPlaced
@@ -152,6 +171,7 @@ Correction = (
 #: execution (and display) order of the kinds
 KIND_ORDER: tuple[type, ...] = (
     AdoptUnknownOrder,
+    CorrectFromExchange,
     ApplyFill,
     UpdateOrderState,
     MarkNotPlaced,
@@ -165,6 +185,7 @@ KIND_ORDER: tuple[type, ...] = (
 
 _KIND_NAMES: dict[type, str] = {
     AdoptUnknownOrder: "adopt_unknown_order",
+    CorrectFromExchange: "correct_from_exchange",
     ApplyFill: "apply_fill",
     UpdateOrderState: "update_order_state",
     MarkNotPlaced: "mark_not_placed",
@@ -194,7 +215,7 @@ def sort_key(correction: Correction) -> tuple[int, str, str, int]:
         )
     if isinstance(correction, BalanceDrift | ExternalSurplus):
         return rank, "", correction.asset, 0
-    if isinstance(correction, AdoptUnknownOrder | CloseVanishedOrder):
+    if isinstance(correction, AdoptUnknownOrder | CloseVanishedOrder | CorrectFromExchange):
         return rank, "", correction.client_order_id, correction.exchange_order_id
     return rank, "", correction.client_order_id, 0
 
@@ -236,6 +257,11 @@ def render_plan(report: ReconcileReport) -> list[tuple[str, str, str]]:
         kind = kind_name(c)
         if isinstance(c, AdoptUnknownOrder):
             rows.append((kind, c.symbol, f"{c.client_order_id} exchange id {c.exchange_order_id} {c.side}"))
+        elif isinstance(c, CorrectFromExchange):
+            row = c.exchange_order
+            rows.append((kind, "" if row is None else row.symbol,
+                         f"{c.client_order_id} is on the exchange as {c.exchange_order_id}"
+                         + ("" if row is None else f" ({row.status})") + ": take the exchange's state"))
         elif isinstance(c, ApplyFill):
             f = c.fill
             rows.append(
@@ -286,8 +312,9 @@ def render_plan(report: ReconcileReport) -> list[tuple[str, str, str]]:
 def apply_correction(order: ManagedOrder, correction: Correction, now: datetime, grace_s: float) -> Applied:
     """Apply an order-level correction to its (loaded) order, purely. The journal event comes back.
 
-    Only ApplyFill, UpdateOrderState and MarkNotPlaced change an order; anything else is a
-    ValueError (adoption builds a row with ``adopt_order``; the others are I/O or alerts).
+    Only CorrectFromExchange, ApplyFill, UpdateOrderState and MarkNotPlaced change an order;
+    anything else is a ValueError (adoption builds a row with ``adopt_order``; the others are
+    I/O or alerts).
     """
     if getattr(correction, "client_order_id", None) != order.client_order_id:
         raise ValueError(f"correction {kind_name(correction)} is not for order {order.client_order_id}")
@@ -297,6 +324,8 @@ def apply_correction(order: ManagedOrder, correction: Correction, now: datetime,
         return on_exchange_order(order, correction.exchange_order, now)
     if isinstance(correction, MarkNotPlaced):
         return on_not_found_after_grace(order, now, grace_s)
+    if isinstance(correction, CorrectFromExchange):
+        return on_exchange_correction(order, correction.exchange_order_id, correction.exchange_order, now)
     raise ValueError(f"correction {kind_name(correction)} does not change an order by itself")
 
 

@@ -21,10 +21,15 @@ Policy (ARCHITECTURE.md section 4):
   (late fills). A fill for a REJECTED or NOT_PLACED order, or one that pushes a base-sized order
   past its quantity, is an invariant violation. De-duplication by trade id is the caller's job
   (the DB's unique trade id and ``reconcile``'s ``known_trade_ids``).
+- The exchange outranks our conclusions: a REJECTED or NOT_PLACED order that the exchange shows
+  after all (a row or a trade with its client id) is reopened by ``on_exchange_correction``
+  (UNKNOWN with the exchange id; fills and row follow as usual), the one way out of those
+  terminal states.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -50,6 +55,7 @@ class OrderEvent(StrEnum):
     LATE_FILL = "late_fill"
     CANCEL_REQUESTED = "cancel_requested"
     NOT_PLACED = "not_placed"
+    CORRECTED_BY_EXCHANGE = "corrected_by_exchange"
 
 
 Applied = tuple[ManagedOrder, OrderEvent]
@@ -262,3 +268,29 @@ def on_not_found_after_grace(order: ManagedOrder, now: datetime, grace_s: float)
         # through UNKNOWN, which is the only road to NOT_PLACED in the transition table.
         order = order.transition(S.UNKNOWN, now)
     return order.transition(S.NOT_PLACED, now), OrderEvent.NOT_PLACED
+
+
+#: States we concluded without the exchange's word: the exchange may prove them wrong.
+NEVER_PLACED = frozenset({S.REJECTED, S.NOT_PLACED})
+
+
+def on_exchange_correction(
+    order: ManagedOrder, exchange_order_id: int, xo: ExchangeOrder | None, at: datetime
+) -> Applied:
+    """REJECTED/NOT_PLACED, but the exchange has the order: reopen it as UNKNOWN with its exchange id.
+
+    Outside the transition table on purpose: this corrects a wrong conclusion, it is not a
+    lifecycle step. From UNKNOWN the usual road follows: its fills (``on_fill``), then its row
+    (``on_exchange_order``), so the journal tells what happened in the usual words. ``xo`` (the
+    row that proved it, None when only a trade did) is checked against the order's identity.
+    The rejection's name and code are kept as history.
+    """
+    if order.state not in NEVER_PLACED:
+        raise _illegal(order, "only a REJECTED or NOT_PLACED order is corrected by the exchange")
+    if xo is not None:
+        if xo.exchange_order_id != exchange_order_id:
+            raise _illegal(order, f"row {xo.exchange_order_id} is not exchange order {exchange_order_id}")
+        _check_identity(order, exchange_order_id=exchange_order_id, client_order_id=xo.client_order_id,
+                        symbol=xo.symbol, side=xo.side)
+    reopened = replace(order, state=S.UNKNOWN, exchange_order_id=exchange_order_id, updated_at=at)
+    return reopened, OrderEvent.CORRECTED_BY_EXCHANGE

@@ -21,6 +21,11 @@ Rules:
   OrderConflict.
 - Unknown orders of ours (prefix parses, no local row, client id not in
   ``known_client_order_ids``) are adopted, one per client id (duplicates are flagged).
+- The exchange outranks our conclusions: a REJECTED or NOT_PLACED order whose client id (same
+  symbol and side) is on the exchange, or that has a trade there, is corrected to the
+  exchange's state (CorrectFromExchange; the lowest exchange id, others flagged as duplicates),
+  and its fills are applied like any other. An unresolved order that already has an exchange id
+  is never declared NOT_PLACED: after the grace period it is fetched by id (CloseVanishedOrder).
 - Balances: ``balance_check`` with the pending fills applied to the ledger side.
 
 Preconditions: ``exchange_open`` is complete for every symbol that has a local order;
@@ -45,6 +50,7 @@ from btcbot.services.execution.corrections import (
     AdoptUnknownOrder,
     ApplyFill,
     CloseVanishedOrder,
+    CorrectFromExchange,
     Correction,
     DuplicateClientOrderId,
     MarkNotPlaced,
@@ -62,7 +68,13 @@ from btcbot.services.execution.lookup import (
     merge_exchange_rows,
     resolve_unknown,
 )
-from btcbot.services.execution.order_events import grace_elapsed, on_exchange_order, on_fill
+from btcbot.services.execution.order_events import (
+    NEVER_PLACED,
+    grace_elapsed,
+    on_exchange_correction,
+    on_exchange_order,
+    on_fill,
+)
 
 S = OrderState
 _UNRESOLVED = frozenset({S.PLANNED, S.SUBMITTING, S.UNKNOWN})
@@ -123,21 +135,17 @@ def _reconcile_order(
             if dup is not None:
                 out.add(dup)
         elif isinstance(resolution, NotPlaced):
-            out.add(MarkNotPlaced(sim.client_order_id))
+            if sim.exchange_order_id is not None:
+                # The exchange gave it an id (a trade or an earlier row): it was placed. Ask by id.
+                out.add(CloseVanishedOrder(sim.client_order_id, sim.exchange_order_id))
+            else:
+                out.add(MarkNotPlaced(sim.client_order_id))
         else:
             out.add(PendingLookup(sim.client_order_id, resolution.reason))
         return
     xid = sim.exchange_order_id
-    if sim.state in (S.REJECTED, S.NOT_PLACED):
-        # We concluded this order never reached the venue; if it shows up, that was wrong.
-        for found in matching_rows(sim, all_rows):
-            out.add(
-                OrderConflict(
-                    sim.client_order_id,
-                    f"exchange has order {found.exchange_order_id} ({found.status}) for a {sim.state} order",
-                )
-            )
-        return
+    if sim.state in NEVER_PLACED:
+        return  # not on the exchange (had it been, ``_correct_never_placed`` reopened it)
     if xid is None:
         if sim.state in _LIVE:
             out.add(OrderConflict(sim.client_order_id, f"{sim.state} order without an exchange order id"))
@@ -193,6 +201,36 @@ def _adopt_unknown_rows(
     return adopted
 
 
+def _correct(sim: ManagedOrder, xid: int, row: ExchangeOrder | None, now: datetime, out: _Builder) -> ManagedOrder | None:
+    try:
+        corrected, _ = on_exchange_correction(sim, xid, row, now)
+    except IllegalTransition as exc:
+        out.add(OrderConflict(sim.client_order_id, str(exc)))
+        return None
+    out.add(CorrectFromExchange(sim.client_order_id, xid, row))
+    return corrected
+
+
+def _correct_never_placed(
+    sims: dict[str, ManagedOrder], rows: Mapping[int, ExchangeOrder], now: datetime, out: _Builder
+) -> dict[int, ManagedOrder]:
+    """REJECTED/NOT_PLACED orders the exchange lists after all: reopen them in ``sims`` with the
+    lowest matching exchange id (the others are flagged later as duplicates). Returns exchange
+    id -> corrected order, so that their trades find their owner even without a client id."""
+    owners: dict[int, ManagedOrder] = {}
+    for cid, sim in sorted(sims.items()):
+        if sim.state not in NEVER_PLACED:
+            continue
+        found = matching_rows(sim, rows.values())
+        if not found:
+            continue
+        corrected = _correct(sim, found[0].exchange_order_id, found[0], now, out)
+        if corrected is not None:
+            sims[cid] = corrected
+            owners[found[0].exchange_order_id] = corrected
+    return owners
+
+
 def _collect_fills(
     fills: Sequence[Fill],
     known_trade_ids: frozenset[int],
@@ -222,6 +260,13 @@ def _collect_fills(
             continue
         if cid in broken:
             continue
+        if cid in sims and sims[cid].state in NEVER_PLACED:
+            # A trade of an order we believed never placed: it was placed after all.
+            corrected = _correct(sims[cid], fill.order_id, None, now, out)
+            if corrected is None:
+                broken.add(cid)
+                continue
+            sims[cid] = corrected
         if cid in sims:
             try:
                 sims[cid], _ = on_fill(sims[cid], fill, now)
@@ -284,7 +329,10 @@ def reconcile(
     adopted = _adopt_unknown_rows(rows, by_xid, known_cids, sims, now, out)
     # An unresolved order has no exchange id yet, but the lookup below finds it by client id (the
     # lowest matching exchange id): its fills are ours even when the trade rows carry no client id.
+    # The same holds for a REJECTED/NOT_PLACED order the exchange lists after all.
     fill_owners = dict(by_xid)
+    for xid, corrected in _correct_never_placed(sims, rows, now, out).items():
+        fill_owners.setdefault(xid, corrected)
     for sim in local.values():
         if sim.state in _UNRESOLVED and sim.exchange_order_id is None:
             found = matching_rows(sim, rows.values())

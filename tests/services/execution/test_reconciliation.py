@@ -18,6 +18,7 @@ from btcbot.services.execution.corrections import (
     ApplyFill,
     BalanceDrift,
     CloseVanishedOrder,
+    CorrectFromExchange,
     DuplicateClientOrderId,
     ExternalSurplus,
     MarkNotPlaced,
@@ -80,7 +81,7 @@ def play(orders: Sequence[ManagedOrder], report: ReconcileReport) -> dict[str, M
     for c in report.corrections:
         if isinstance(c, AdoptUnknownOrder) and c.exchange_order is not None:
             state[c.client_order_id] = adopt_order(c.exchange_order, NOW)
-        elif isinstance(c, ApplyFill | UpdateOrderState | MarkNotPlaced):
+        elif isinstance(c, ApplyFill | UpdateOrderState | MarkNotPlaced | CorrectFromExchange):
             state[c.client_order_id] = apply_correction(state[c.client_order_id], c, NOW, GRACE)[0]
     return state
 
@@ -277,17 +278,49 @@ def test_unresolved_order_not_placed_after_grace() -> None:
     assert play([o], done)[CID].state is S.NOT_PLACED
 
 
-def test_order_marked_not_placed_that_shows_up_is_a_conflict() -> None:
-    o = order(S.NOT_PLACED)
-    report = run([o], recent=[xorder(V.CLOSED, left=Decimal(0))])
-    assert [type(c) for c in report.corrections] == [OrderConflict]
-    assert report.requires_reducing
+@pytest.mark.parametrize("local_state", [S.NOT_PLACED, S.REJECTED])
+def test_order_we_believed_never_placed_is_corrected_to_the_exchange_state(local_state: OrderState) -> None:
+    o = order(local_state, reject_reason="UNKNOWN" if local_state is S.REJECTED else None)
+    row = xorder(V.CLOSED, left=Decimal(0))
+    f = fill("1.0", trade_id=1)
+    ledger, exchange = {"TRY": Decimal(200)}, {"TRY": Decimal("99.88"), "BTC": Decimal("1.0")}
+    report = run([o], recent=[row], fills=[f], ledger=ledger, exchange=exchange)
+    assert report.corrections == (CorrectFromExchange(CID, 5001, row), ApplyFill(CID, f))
+    assert not report.requires_reducing
+    final = play([o], report)[CID]
+    assert (final.state, final.exchange_order_id, final.filled_quantity) == (S.FILLED, 5001, Decimal("1.0"))
+    # Executed once, the same exchange truth proposes nothing more.
+    assert orders_part(run([final], recent=[row], fills=[f], known_trades=frozenset({1}))) == ()
 
 
-def test_fill_for_rejected_order_is_a_conflict_and_stops_that_order() -> None:
+def test_corrected_order_that_rests_on_the_exchange_becomes_open_and_duplicates_are_flagged() -> None:
     o = order(S.REJECTED)
-    report = run([o], fills=[fill("0.1", trade_id=1)])
-    assert [type(c) for c in report.corrections] == [OrderConflict]
+    first, second = xorder(V.UNTOUCHED), xorder(V.UNTOUCHED, exchange_order_id=5002)
+    report = run([o], open_rows=[second, first])
+    kinds = [type(c) for c in orders_part(report)]
+    assert kinds == [CorrectFromExchange, UpdateOrderState, DuplicateClientOrderId]
+    assert report.of_kind(DuplicateClientOrderId)[0].open_others == (5002,)
+    assert play([o], report)[CID].state is S.OPEN
+
+
+def test_order_we_believed_never_placed_with_only_a_trade_is_reopened_and_booked() -> None:
+    o = order(S.REJECTED)
+    f = fill("0.4", trade_id=1)
+    report = run([o], fills=[f])
+    assert orders_part(report)[:2] == (CorrectFromExchange(CID, 5001, None), ApplyFill(CID, f))
+    reopened = play([o], report)[CID]
+    assert (reopened.state, reopened.exchange_order_id) == (S.PARTIALLY_FILLED, 5001)
+
+
+def test_unresolved_order_with_an_exchange_id_is_never_declared_not_placed() -> None:
+    o = order(S.UNKNOWN, exchange_order_id=5001, updated_at=at(100))
+    assert run([o], now=at(1000)).corrections == (CloseVanishedOrder(CID, 5001),)
+
+
+def test_never_placed_order_that_the_exchange_does_not_show_stays_as_it_is() -> None:
+    assert orders_part(run([order(S.REJECTED)], recent=[xorder(V.CLOSED, client_order_id=OTHER_CID)])) == (
+        AdoptUnknownOrder(OTHER_CID, 5001, "BTCTRY", Side.BUY, xorder(V.CLOSED, client_order_id=OTHER_CID)),
+    )
 
 
 def test_market_buy_closed_with_left_zero_is_filled() -> None:

@@ -15,6 +15,7 @@ from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.corrections import (
     AdoptUnknownOrder,
     ApplyFill,
+    CorrectFromExchange,
     MarkNotPlaced,
     ReconcileReport,
     UpdateOrderState,
@@ -27,7 +28,7 @@ from .factories import CID, at, fill, order, xorder
 
 S = OrderState
 GRACE = 60.0
-ORDER_CHANGES = (AdoptUnknownOrder, ApplyFill, UpdateOrderState, MarkNotPlaced)
+ORDER_CHANGES = (AdoptUnknownOrder, CorrectFromExchange, ApplyFill, UpdateOrderState, MarkNotPlaced)
 
 PRIOR_FILLED = {
     S.PLANNED: "0",
@@ -60,7 +61,7 @@ def _play(local: list[ManagedOrder], report: ReconcileReport, now: datetime) -> 
         if isinstance(c, AdoptUnknownOrder):
             assert c.exchange_order is not None
             state[c.client_order_id] = adopt_order(c.exchange_order, now)
-        elif isinstance(c, ApplyFill | UpdateOrderState | MarkNotPlaced):
+        elif isinstance(c, ApplyFill | UpdateOrderState | MarkNotPlaced | CorrectFromExchange):
             state[c.client_order_id] = apply_correction(state[c.client_order_id], c, now, GRACE)[0]
     return state
 
@@ -127,5 +128,9 @@ def test_reconcile_then_execute_converges(
     leftover = [c for c in second.corrections if isinstance(c, ORDER_CHANGES)]
     assert leftover == [], (first.corrections, leftover)
     assert second.has_conflicts == first.has_conflicts or not second.has_conflicts
-    if CID in played and played[CID].state.is_terminal and local and local[0].state.is_terminal:
+    corrected = any(isinstance(c, CorrectFromExchange) for c in first.corrections)
+    if CID in played and played[CID].state.is_terminal and local and local[0].state.is_terminal and not corrected:
         assert played[CID].state is local[0].state  # terminal stays terminal
+    if corrected:  # only an order we believed never placed is reopened, and only by exchange evidence
+        assert local[0].state in (S.REJECTED, S.NOT_PLACED) and (recent or fills)
+        assert played[CID].exchange_order_id == 5001
