@@ -135,8 +135,9 @@ def monthly_returns(curve: Sequence[tuple[datetime, Decimal]]) -> list[tuple[str
     if not curve:
         return []
     out: list[tuple[str, Decimal | None]] = []
-    base = curve[0][1]
-    month, last = month_key(curve[0][0]), curve[0][1]
+    base = last = curve[0][1]
+    # The first point is the starting equity, the base of the first month (never a month alone).
+    month = month_key(curve[1][0] if len(curve) > 1 else curve[0][0])
     with localcontext(CALC):
         for when, value in curve[1:]:
             key = month_key(when)
