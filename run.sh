@@ -52,20 +52,6 @@ ensure_env() {
 
 btcbot() { "$VENV/bin/btcbot" "$@"; }
 
-# The btcbot command word after the global options (--env-file X, --set K=V ...), for deciding
-# whether the database must be migrated first.
-command_word() {
-  local skip=0 arg
-  for arg in "$@"; do
-    if [ "$skip" = 1 ]; then skip=0; continue; fi
-    case "$arg" in
-      --env-file|--log-format|--log-level|--set) skip=1 ;;
-      -*) ;;
-      *) echo "$arg"; return 0 ;;
-    esac
-  done
-}
-
 cmd=${1:-help}
 case "$cmd" in
   test)
@@ -93,18 +79,11 @@ case "$cmd" in
     ;;
   *)
     ensure_env "postgres"
-    word=$(command_word "$@")
-    case "$word" in
-      run|once|reconcile|status)
-        # Global options (everything before the command word) apply to the migration too.
-        globals=()
-        for arg in "$@"; do
-          [ "$arg" = "$word" ] && break
-          globals+=("$arg")
-        done
-        "$VENV/bin/btcbot" "${globals[@]+"${globals[@]}"}" db upgrade >/dev/null
-        ;;
-    esac
+    # No migration here (it cost ~0.8 s CPU per cron run): btcbot checks the schema with one
+    # query and refuses an outdated one (run `./run.sh db upgrade` after an upgrade). On first
+    # use (no database file, or an empty one) run/once/status/reconcile create and migrate it:
+    # BTCBOT_CREATE_DB=1 allows exactly that and nothing else.
+    export BTCBOT_CREATE_DB=1
     exec "$VENV/bin/btcbot" "$@"
     ;;
 esac

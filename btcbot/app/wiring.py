@@ -53,19 +53,69 @@ class ExchangeUnavailable(ExchangeError):
     """
 
 
-def open_database(settings: Settings) -> Engine:
-    """Engine for the configured database; refuses a schema that is not at the shipped head."""
-    from btcbot.persistence.migrations import current_for_engine, head
+#: Set by ``run.sh`` for run/once/status/reconcile: a missing or empty database (first use) is
+#: created and migrated to head before the command runs. Never an outdated one: that needs
+#: ``btcbot db upgrade`` (operations.md, Upgrading).
+CREATE_DB_VARIABLE = "BTCBOT_CREATE_DB"
 
-    engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
-    current, wanted = current_for_engine(engine), head()
-    if current != wanted:
+
+class DatabaseNotReady(ConfigError):
+    """The database does not exist, is empty, or is not at the schema revision this code needs.
+
+    Operator: run ``btcbot db upgrade`` (creates or migrates it), or fix BTCBOT_DATABASE__URL if
+    it points at the wrong place. Nothing was written. Exit code 2.
+    """
+
+
+def _describe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"database {parsed.database}"
+    return f"database {parsed.render_as_string(hide_password=True)}"
+
+
+def open_database(settings: Settings, create_if_empty: bool | None = None) -> Engine:
+    """Engine for the configured database, only when its schema is at the shipped head.
+
+    One cheap check (no alembic import, one query of ``alembic_version``) and nothing created:
+    a missing SQLite file, an empty or an outdated schema is DatabaseNotReady (exit 2), a SQLite
+    path whose directory is missing is a ConfigError. ``create_if_empty`` (default: the
+    ``BTCBOT_CREATE_DB=1`` variable that run.sh sets) creates and migrates a missing or empty
+    database first (first use only).
+    """
+    from btcbot.persistence.engine import sqlite_file
+    from btcbot.persistence.migrations import schema_status, status_for_engine, upgrade
+
+    url = settings.database.url
+    if sqlite_file(url) is None:  # PostgreSQL: the check runs through the engine the bot keeps
+        engine = create_engine_for(url, settings.database.busy_timeout_ms)
+        try:
+            status = status_for_engine(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        if status.ready:
+            return engine
         engine.dispose()
-        raise ConfigError(
-            f"database {settings.database.url.split('://')[0]} is at revision {current or 'none'}, "
-            f"code needs {wanted}: run `btcbot db upgrade`"
-        )
-    return engine
+    else:
+        status = schema_status(url)
+    if not status.ready:
+        if create_if_empty is None:
+            create_if_empty = os.environ.get(CREATE_DB_VARIABLE) == "1"
+        if status.empty and create_if_empty:
+            upgrade(url)
+            logger.bind(event="database.created", outcome="ok").warning(
+                f"{_describe(url)} was empty: created and migrated to {status.head} (first use)"
+            )
+        elif status.empty:
+            raise DatabaseNotReady(f"{_describe(url)} does not exist or is empty (not migrated): "
+                                   "run `btcbot db upgrade` to create it")
+        else:
+            raise DatabaseNotReady(f"{_describe(url)} is at revision {status.revision or 'none'}, "
+                                   f"code needs {status.head}: run `btcbot db upgrade`")
+    return create_engine_for(url, settings.database.busy_timeout_ms)
 
 
 def breaker_settings(settings: Settings) -> BreakerSettings:

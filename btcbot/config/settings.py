@@ -33,7 +33,7 @@ DELIMITER = "__"
 
 #: BTCBOT_ variables that are not settings (tooling and tests); documented in the README.
 NON_SETTING_VARIABLES = frozenset(
-    {"BTCBOT_TEST_POSTGRES_URL", "BTCBOT_FAILPOINTS", "BTCBOT_HOME", "BTCBOT_SKIP_INSTALL"}
+    {"BTCBOT_TEST_POSTGRES_URL", "BTCBOT_FAILPOINTS", "BTCBOT_HOME", "BTCBOT_SKIP_INSTALL", "BTCBOT_CREATE_DB"}
 )
 
 

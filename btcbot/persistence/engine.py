@@ -1,7 +1,8 @@
 """Engine factory: SQLite tuned for crash safety, or PostgreSQL through psycopg 3.
 
 SQLite: WAL journal, ``synchronous=FULL`` (a committed cycle survives power loss), busy timeout,
-foreign keys on, and the database file created with mode 0600 before SQLite opens it. pysqlite's
+foreign keys on, and the database file created with mode 0600 before SQLite opens it. A path
+whose directory does not exist is a ConfigError: a mistyped path never grows directories. pysqlite's
 own implicit transaction handling is switched off and we emit ``BEGIN`` ourselves, so that a
 connection with the execution option ``sqlite_begin="IMMEDIATE"`` takes the write lock at the
 start of the transaction (units of work and the lease do): no deferred-to-write upgrade that
@@ -18,15 +19,45 @@ from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import Connection, make_url
 
+from btcbot.domain.errors import ConfigError
+
 #: Execution option read by the ``begin`` hook: "DEFERRED" (default) or "IMMEDIATE".
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+#: ``application_name`` of the bot's PostgreSQL sessions (visible in pg_stat_activity) unless the
+#: URL sets its own (``?application_name=...``).
+APPLICATION_NAME = "btcbot"
+
+
+def _in_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or database.startswith("file:")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a file-backed SQLite URL (None for PostgreSQL or in-memory SQLite).
+    ConfigError when the file's directory does not exist."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or _in_memory(parsed.database):
+        return None
+    assert parsed.database is not None
+    path = Path(parsed.database)
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"BTCBOT_DATABASE__URL: directory {path.parent} does not exist "
+            "(create it first; btcbot never creates directories)"
+        )
+    return path
 
 
 def _ensure_private_file(database: str) -> None:
     """Create the SQLite file with mode 0600 if missing; tighten an existing one."""
     path = Path(database)
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"BTCBOT_DATABASE__URL: directory {path.parent} does not exist "
+            "(create it first; btcbot never creates directories)"
+        )
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
@@ -44,12 +75,15 @@ def create_engine_for(url: str, busy_timeout_ms: int = 5000) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa_create_engine(parsed, pool_pre_ping=True)
+        # pre-ping: a connection the server dropped (restart, pg_terminate_backend) is replaced
+        # at checkout instead of failing the next statement.
+        connect_args = {} if "application_name" in parsed.query else {"application_name": APPLICATION_NAME}
+        return sa_create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
 
 def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engine:
-    in_memory = not database or database == ":memory:" or database.startswith("file:")
+    in_memory = _in_memory(database)
     if not in_memory:
         assert database is not None
         _ensure_private_file(database)

@@ -1,25 +1,50 @@
-"""Programmatic alembic: ``upgrade``, ``downgrade``, ``current``, independent of the CWD.
+"""Migrations (programmatic alembic) and the cheap schema check every command runs first.
 
 The scripts ship inside the package (``btcbot/persistence/alembic_scripts``); the top-level
 ``alembic.ini`` points the CLI at the same directory.
+
+Two costs are kept apart on purpose:
+
+- ``upgrade`` / ``downgrade`` import alembic (60-140 ms) and run only from ``btcbot db upgrade``
+  (and on first use through ``run.sh``, see ``btcbot.app.wiring.open_database``).
+- ``schema_status`` is what ``once``/``run``/``status``/``reconcile`` pay on every start: the head
+  revision is read from the script files with a regular expression (no alembic import; a test
+  checks it against alembic's own answer) and the database is asked one query of
+  ``alembic_version``. It creates nothing: a missing SQLite file stays missing (read-only
+  connection), an unmigrated PostgreSQL schema stays empty.
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
-from alembic import command
-from btcbot.persistence.engine import create_engine_for
+from btcbot.persistence.engine import create_engine_for, sqlite_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "alembic_scripts"
+VERSIONS = SCRIPT_LOCATION / "versions"
+VERSION_TABLE = "alembic_version"
+_SELECT_VERSION = "SELECT version_num FROM alembic_version"
+
+_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An alembic Config pointing at the packaged scripts (``url`` optional)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
     if url is not None:
@@ -29,6 +54,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def _with_engine(url: str, action: str, revision: str) -> None:
+    from alembic import command
+
     engine = create_engine_for(url)
     try:
         with engine.begin() as conn:
@@ -43,7 +70,8 @@ def _with_engine(url: str, action: str, revision: str) -> None:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision`` (default: the latest)."""
+    """Migrate the database at ``url`` up to ``revision`` (default: the latest); creates a missing
+    SQLite file (never its directory)."""
     _with_engine(url, "upgrade", revision)
 
 
@@ -52,26 +80,93 @@ def downgrade(url: str, revision: str) -> None:
     _with_engine(url, "downgrade", revision)
 
 
-def current_for_engine(engine: Engine) -> str | None:
+@cache
+def head() -> str:
+    """The newest revision shipped with this code, read from the script files without alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted(VERSIONS.glob("*.py")):
+        source = script.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is not None:
+            parents.update(_QUOTED.findall(down.group(1)))
+    heads = sorted(revisions - parents)
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one alembic head, found {heads}")
+    return heads[0]
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """What the database holds: ``revision`` from alembic_version (None: no such table or row);
+    ``empty`` when there is no database file or not a single table yet (first use)."""
+
+    revision: str | None
+    empty: bool
+    head: str
+
+    @property
+    def ready(self) -> bool:
+        return self.revision == self.head
+
+
+def _single(rows: list[Any]) -> str | None:
+    if not rows:
+        return None
+    if len(rows) > 1:
+        raise RuntimeError(f"{VERSION_TABLE} holds {len(rows)} revisions (branches are not supported)")
+    return str(rows[0])
+
+
+def _sqlite_status(path: Path) -> SchemaStatus:
+    if not path.exists() or path.stat().st_size == 0:
+        return SchemaStatus(None, True, head())
+    # Read-only. Without a -wal file next to it the database is fully checkpointed, so it is read
+    # as immutable: SQLite then creates no -wal/-shm files either. With one (a bot is running or
+    # crashed), a plain read-only connection sees what is in the WAL too.
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if VERSION_TABLE not in tables:
+            return SchemaStatus(None, not tables, head())
+        revision = _single([row[0] for row in conn.execute(_SELECT_VERSION)])
+    finally:
+        conn.close()
+    return SchemaStatus(revision, False, head())
+
+
+def status_for_engine(engine: Engine) -> SchemaStatus:
+    """The schema status through an open engine (one or two cheap reads, nothing written)."""
     with engine.connect() as conn:
-        rev = MigrationContext.configure(conn).get_current_revision()
-    return rev if rev is None else str(rev)
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return SchemaStatus(None, not inspect(conn).get_table_names(), head())
+        rows = list(conn.execute(text(_SELECT_VERSION)).scalars())
+    return SchemaStatus(_single(rows), False, head())
 
 
-def current(url: str) -> str | None:
-    """The revision the database is at, or None for an unmigrated database."""
+def schema_status(url: str) -> SchemaStatus:
+    """The schema status of the database at ``url``; creates nothing (not even a SQLite file).
+    A SQLite path whose directory does not exist is a ConfigError."""
+    path = sqlite_file(url)
+    if path is not None:
+        return _sqlite_status(path)
     engine = create_engine_for(url)
     try:
-        return current_for_engine(engine)
+        return status_for_engine(engine)
     finally:
         engine.dispose()
 
 
-def head() -> str:
-    """The newest revision shipped with this code."""
-    from alembic.script import ScriptDirectory
+def current_for_engine(engine: Engine) -> str | None:
+    return status_for_engine(engine).revision
 
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    if len(heads) != 1:
-        raise RuntimeError(f"expected one alembic head, found {heads}")
-    return str(heads[0])
+
+def current(url: str) -> str | None:
+    """The revision the database is at, or None for an unmigrated database."""
+    return schema_status(url).revision

@@ -71,7 +71,7 @@ def test_timestamp_range_queries_order_correctly(engine: Engine) -> None:
 
 
 def test_sqlite_engine_is_crash_safe_and_private(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "bot.db"
+    path = tmp_path / "bot.db"
     eng = create_engine_for(f"sqlite:///{path}", busy_timeout_ms=1234)
     try:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
