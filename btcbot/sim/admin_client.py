@@ -51,3 +51,11 @@ class SimAdmin:
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
+
+    def counters(self) -> dict[str, Any]:
+        """Requests, faulted requests, fault kinds and reply classes since start or the last reset."""
+        data: dict[str, Any] = self._call("GET", "counters")
+        return data
+
+    def reset_counters(self) -> None:
+        self._call("DELETE", "counters")

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import math
 import signal
 import sys
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import FrameType
+from typing import Any
 
 import click
 
 from btcbot.sim.clock import MANUAL, WALL
 from btcbot.sim.config import DEFAULT_API_SECRET, SimConfig
 from btcbot.sim.engine.config import DEFAULT_SYMBOLS
+from btcbot.sim.faults import FaultSpec
 from btcbot.sim.http.server import SimServer
+from btcbot.sim.mutation import PRIVATE_ROUTES, parse_replies
 
 
 def _balances(values: tuple[str, ...]) -> dict[str, Decimal]:
@@ -28,6 +33,39 @@ def _balances(values: tuple[str, ...]) -> dict[str, Decimal]:
         except InvalidOperation:
             raise click.BadParameter(f"expected ASSET=AMOUNT, got {item!r}", param_hint="--balance") from None
     return out
+
+
+def parse_fault(text: str) -> tuple[str, FaultSpec]:
+    """``ROUTE:key=value,key=value`` (lists with ``|``) or a JSON object with a ``route`` member."""
+    stripped = text.strip()
+    data: dict[str, Any]
+    if stripped.startswith("{"):
+        try:
+            loaded = json.loads(stripped)
+        except ValueError:
+            raise ValueError(f"not a JSON object: {stripped[:60]!r}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError("a fault must be a JSON object")
+        data = dict(loaded)
+        route = str(data.pop("route", "*"))
+    else:
+        route, sep, rest = stripped.partition(":")
+        if not sep or not route.strip():
+            raise ValueError(f"expected ROUTE:kind=...,key=value, got {text!r}")
+        data = {}
+        for item in rest.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise ValueError(f"expected key=value in {text!r}, got {item!r}")
+            raw = value.strip()
+            data[key.strip()] = {"true": True, "false": False}.get(raw.lower(), raw)
+    return route.strip(), FaultSpec.from_mapping(data)
+
+
+def _finite(value: float, name: str, low: float, high: float) -> float:
+    if not math.isfinite(value) or not low <= value <= high:
+        raise click.BadParameter(f"must be a finite number within [{low:g}, {high:g}]", param_hint=name)
+    return value
 
 
 def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,6 +103,25 @@ def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
     "--tick-seconds", default=10.0, show_default=True, type=float, help="Market seconds per price step."
 )
 @click.option("--no-rate-limits", is_flag=True, help="Do not enforce the published rate limits.")
+@click.option(
+    "--fault", "faults", multiple=True, metavar="SPEC",
+    help="Add a fault at start, repeatable: 'ROUTE:kind=KIND,key=value,...' (lists with |) or a JSON "
+    "object with a route member, e.g. 'POST /api/v1/order:kind=mutate,reply=envelope|timeout,probability=0.2'.",
+)
+@click.option(
+    "--reply-mutation", "reply_mutation", type=float, default=None, metavar="PROBABILITY",
+    help="Mutate the reply of every private endpoint with this probability (the request takes effect).",
+)
+@click.option(
+    "--reply-classes", default="random", show_default=True,
+    help="Reply classes for --reply-mutation: a class, a group (envelope, fields, status, body, "
+    "connection), random, or a |-separated list.",
+)
+@click.option("--fault-seed", type=int, default=None, help="Seed of the --reply-mutation draws (default: --seed).")
+@click.option(
+    "--body-timeout", default=10.0, show_default=True, type=float,
+    help="Seconds to wait for a request body shorter than its Content-Length (then 408).",
+)
 def sim_command(
     host: str,
     port: int,
@@ -79,8 +136,29 @@ def sim_command(
     start_time: str | None,
     tick_seconds: float,
     no_rate_limits: bool,
+    faults: tuple[str, ...],
+    reply_mutation: float | None,
+    reply_classes: str,
+    fault_seed: int | None,
+    body_timeout: float,
 ) -> None:
     """Run a local BTC Turk-compatible exchange simulator."""
+    added: list[tuple[str, FaultSpec]] = []
+    try:
+        added = [parse_fault(f) for f in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
+    if reply_mutation is not None:
+        _finite(reply_mutation, "--reply-mutation", 0.0, 1.0)
+        try:
+            classes = "|".join(parse_replies(reply_classes))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--reply-classes") from None
+        seed_value = seed if fault_seed is None else fault_seed
+        added += [
+            (route, FaultSpec(kind="mutate", probability=reply_mutation, reply=classes, seed=seed_value * 1000 + i))
+            for i, route in enumerate(PRIVATE_ROUTES)
+        ]
     extra: dict[str, object] = {}
     if start_time:
         try:
@@ -104,11 +182,17 @@ def sim_command(
             port=port,
             tick_seconds=tick_seconds,
             rate_limits=not no_rate_limits,
+            body_timeout_s=body_timeout,
             **extra,  # type: ignore[arg-type]
         )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
         server = SimServer(config)
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
         raise click.ClickException(str(exc)) from None
+    for route, spec in added:
+        server.app.faults.add(route, spec)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -118,6 +202,8 @@ def sim_command(
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
     click.echo(f"btcbot sim listening on {server.url} (clock={clock_mode}, speed={speed}, seed={seed})")
+    for route, spec in added:
+        click.echo(f"fault {route}: {spec.kind} p={spec.probability:g}" + (f" reply={spec.reply}" if spec.kind == "mutate" else ""))
     sys.stdout.flush()
     while not stop.wait(0.5):
         pass

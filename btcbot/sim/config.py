@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,14 +44,18 @@ class SimConfig:
     rate_limits: bool = True
     #: Accepted |X-Stamp - now| in seconds.
     stamp_window_s: float = 5.0
-    #: Which time X-Stamp is checked against: "sim", "wall" or "either"; "auto" = sim in manual
-    #: mode, either in wall mode (a real client's clock cannot follow a sped-up market clock).
+    #: Which time X-Stamp is checked against: "sim" (the simulator's own market clock, as the
+    #: venue checks against its own clock), "wall" or "either"; "auto" = "sim". "wall"/"either"
+    #: exist only for tests that need a client which does not sync its time.
     auth_clock: str = "auto"
     request_log_size: int = 2000
+    #: Seconds to wait for a request body that is shorter than its Content-Length (then 408).
+    body_timeout_s: float = 10.0
     #: Replayed 1m bars per symbol (instead of the seeded random walk for those symbols).
     replay: Mapping[str, Sequence[Bar]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_ranges(self)
         if self.clock_mode not in (MANUAL, WALL):
             raise ValueError(f"clock_mode must be {MANUAL!r} or {WALL!r}")
         if self.auth_clock not in ("auto", "sim", "wall", "either"):
@@ -80,6 +85,36 @@ class SimConfig:
 
     @property
     def effective_auth_clock(self) -> str:
-        if self.auth_clock != "auto":
-            return self.auth_clock
-        return "sim" if self.clock_mode == MANUAL else "either"
+        return "sim" if self.auth_clock == "auto" else self.auth_clock
+
+
+#: (low, high) inclusive bounds of the numeric settings; a value outside (or nan/inf) is refused.
+_RANGES: dict[str, tuple[float, float]] = {
+    "speed": (1e-6, 1e6),
+    "cancel_delay_s": (0.0, 86_400.0),
+    "tick_seconds": (0.001, 86_400.0),
+    "stamp_window_s": (0.001, 864_000.0),
+    "body_timeout_s": (0.01, 3_600.0),
+    "maker_fee_rate": (0.0, 0.1),
+    "taker_fee_rate": (0.0, 0.1),
+    "tax_rate": (0.0, 1.0),
+    "book_depth": (1, 1000),
+    "history_minutes": (0, 60 * 24 * 366),
+    "request_log_size": (1, 10_000_000),
+}
+#: Largest accepted starting balance of one asset.
+MAX_BALANCE = Decimal("1e15")
+
+
+def _check_ranges(config: SimConfig) -> None:
+    for name, (low, high) in _RANGES.items():
+        value = getattr(config, name)
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{name} must be a number, not {value!r}") from None
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError(f"{name} must be a finite number within [{low:g}, {high:g}], not {value!r}")
+    for asset, amount in config.balances.items():
+        if not isinstance(amount, Decimal) or not amount.is_finite() or not 0 <= amount <= MAX_BALANCE:
+            raise ValueError(f"balance of {asset} must be a finite amount within [0, {MAX_BALANCE}], not {amount}")

@@ -16,22 +16,33 @@ Kinds:
 - ``ghost``: handle the request (the order IS placed), then close the connection with no response.
 - ``visibility_delay``: a new order stays out of openOrders/allOrders for ``seconds`` market seconds.
 - ``stale_ticker``: ticker/orderbook timestamps lag market time by ``seconds``.
+- ``mutate``: handle the request (it TAKES EFFECT), then answer with reply class ``reply`` instead
+  of the real answer: one class, a group, ``random`` or a ``|``-separated list (see
+  ``btcbot.sim.mutation``); classes that do not fit the route are never drawn for it. ``seconds``
+  is the hang of the ``timeout`` class (0 = 12 s).
 
-Each fault fires with ``probability`` (drawn from ``random.Random(seed)``) and, if ``count`` is set,
-only for the next ``count`` matching calls (then it is removed).
+Each fault fires with ``probability`` and, if ``count`` is set, only for the next ``count``
+matching calls (then it is removed). The draws (probability, and the reply class of ``mutate``)
+come from the registry's RNG, seeded with the simulator's seed, or from the fault's own
+``random.Random(seed)`` when the fault has a ``seed``.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from btcbot.sim.mutation import RANDOM, applicable, parse_replies
+
 KINDS = frozenset(
-    {"latency", "timeout", "error", "rate_limit", "maintenance", "ghost", "visibility_delay", "stale_ticker"}
+    {"latency", "timeout", "error", "rate_limit", "maintenance", "ghost", "visibility_delay", "stale_ticker",
+     "mutate"}
 )
 MAINTENANCE_MESSAGES = frozenset({"SYSTEM_UNDER_MAINTENANCE", "ORDER_INSERT_BLOCKED", "ORDER_CANCEL_BLOCKED"})
 #: Upper bound of any real-time sleep a fault may cause (keeps tests and shutdown bounded).
@@ -49,27 +60,33 @@ class FaultSpec:
     status: int = 503
     message: str = "SYSTEM_UNDER_MAINTENANCE"
     process: bool = True
+    reply: str = RANDOM
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; known: {sorted(KINDS)}")
-        if not 0.0 <= self.probability <= 1.0:
+        if not (math.isfinite(self.probability) and 0.0 <= self.probability <= 1.0):
             raise ValueError("probability must be within [0, 1]")
-        if self.count is not None and self.count < 1:
-            raise ValueError("count must be >= 1 when given")
-        if not 0.0 <= self.seconds <= 86_400:
+        if self.count is not None and not 1 <= self.count <= 1_000_000_000:
+            raise ValueError("count must be within [1, 1e9] when given")
+        if not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status")
+        if not (math.isfinite(self.seconds) and 0.0 <= self.seconds <= 86_400):
             raise ValueError("seconds must be within [0, 86400]")
+        if self.kind == "mutate":
+            object.__setattr__(self, "reply", "|".join(parse_replies(self.reply)))
         if self.kind == "error" and self.status not in (500, 502, 503, 504):
             raise ValueError("error status must be one of 500, 502, 503, 504")
         if self.kind == "maintenance" and self.message not in MAINTENANCE_MESSAGES:
             raise ValueError(f"maintenance message must be one of {sorted(MAINTENANCE_MESSAGES)}")
-        if self.kind in ("latency", "timeout") and self.seconds > MAX_HANG_S:
+        if self.kind in ("latency", "timeout", "mutate") and self.seconds > MAX_HANG_S:
             raise ValueError(f"{self.kind} seconds must be <= {MAX_HANG_S}")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> FaultSpec:
         """Build from JSON-ish data (admin route); unknown keys are an error."""
-        allowed = {"kind", "probability", "count", "seconds", "status", "message", "process"}
+        allowed = {"kind", "probability", "count", "seconds", "status", "message", "process", "reply", "seed"}
         extra = set(data) - allowed
         if extra:
             raise ValueError(f"unknown fault fields: {sorted(extra)}")
@@ -78,12 +95,35 @@ class FaultSpec:
             for name in ("probability", "seconds"):
                 if name in values:
                     values[name] = float(values[name])
-            for name in ("count", "status"):
+            for name in ("count", "status", "seed"):
                 if values.get(name) is not None:
-                    values[name] = int(values[name])
-        except (TypeError, ValueError):
-            raise ValueError("probability/seconds must be numbers, count/status integers") from None
+                    values[name] = _integer(values[name])
+            if "process" in values and not isinstance(values["process"], bool):
+                raise ValueError
+            if "reply" in values and isinstance(values["reply"], list):
+                values["reply"] = "|".join(str(v) for v in values["reply"])
+        except (TypeError, ValueError, OverflowError, InvalidOperation):
+            raise ValueError(
+                "probability/seconds must be finite numbers, count/status/seed integers, process a boolean"
+            ) from None
         return cls(**values)
+
+
+#: Bounds of the integer fields (an absurd count or seed is refused, not stored).
+_INT_LIMIT = 2**63
+
+
+def _integer(value: Any) -> int:
+    """An integral JSON/CLI value (int, integral decimal or float, digit string) within +-2**63."""
+    if isinstance(value, bool):
+        raise ValueError
+    number = int(value) if isinstance(value, int) else Decimal(str(value).strip())
+    if isinstance(number, Decimal) and (not number.is_finite() or number != number.to_integral_value()):
+        raise ValueError
+    result = int(number)
+    if not -_INT_LIMIT < result < _INT_LIMIT:
+        raise ValueError
+    return result
 
 
 @dataclass(slots=True)
@@ -91,6 +131,7 @@ class _Entry:
     route: str
     spec: FaultSpec
     remaining: int | None
+    rng: random.Random
 
 
 class FaultRegistry:
@@ -103,7 +144,8 @@ class FaultRegistry:
 
     def add(self, route: str, spec: FaultSpec) -> None:
         with self._lock:
-            self._entries.append(_Entry(route.strip().lower(), spec, spec.count))
+            rng = self._rng if spec.seed is None else random.Random(f"{spec.seed}:fault")  # noqa: S311
+            self._entries.append(_Entry(route.strip().lower(), spec, spec.count, rng))
 
     def clear(self) -> None:
         with self._lock:
@@ -114,7 +156,8 @@ class FaultRegistry:
             return [{"route": e.route, "remaining": e.remaining, **asdict(e.spec)} for e in self._entries]
 
     def fire(self, method: str, template: str) -> list[FaultSpec]:
-        """Faults that fire for this call (consuming ``count``); in registration order."""
+        """Faults that fire for this call (consuming ``count``); in registration order. A fired
+        ``mutate`` fault carries the one reply class drawn for this call in ``reply``."""
         key = f"{method.upper()} {template}".lower()
         bare = template.lower()
         fired: list[FaultSpec] = []
@@ -122,9 +165,17 @@ class FaultRegistry:
             for entry in list(self._entries):
                 if not (fnmatch.fnmatchcase(key, entry.route) or fnmatch.fnmatchcase(bare, entry.route)):
                     continue
-                if entry.spec.probability < 1.0 and self._rng.random() >= entry.spec.probability:
+                choices: tuple[str, ...] = ()
+                if entry.spec.kind == "mutate":
+                    choices = applicable(method, template, entry.spec.reply.split("|"))
+                    if not choices:
+                        continue  # no class of this fault fits the route
+                if entry.spec.probability < 1.0 and entry.rng.random() >= entry.spec.probability:
                     continue
-                fired.append(replace(entry.spec))
+                if choices:
+                    fired.append(replace(entry.spec, reply=entry.rng.choice(choices)))
+                else:
+                    fired.append(replace(entry.spec))
                 if entry.remaining is not None:
                     entry.remaining -= 1
                     if entry.remaining <= 0:

@@ -102,18 +102,49 @@ def test_rate_limits_can_be_disabled() -> None:
         assert all(api.get("/api/v2/orderbook", pairSymbol="BTCTRY").status_code == 200 for _ in range(200))
 
 
-def test_wall_mode_accepts_a_real_clock_stamp_even_when_sped_up() -> None:
+def _wall_headers(handle: SimHandle) -> dict[str, str]:
+    """Headers of a client that never syncs its time: the stamp is its own (real) clock."""
     import time
 
+    real_ms = int(time.time() * 1000)
+    return {
+        "X-PCK": handle.api_key,
+        "X-Stamp": str(real_ms),
+        "X-Signature": sign(handle.api_key, handle.api_secret, real_ms),
+    }
+
+
+def test_wall_mode_checks_stamps_against_the_market_clock_only() -> None:
     from btcbot.sim.testing import SimConfig, running_simulator
 
     with running_simulator(SimConfig(clock_mode="wall", speed=60, history_minutes=10)) as handle:
         api = Api(handle)
-        real_ms = int(time.time() * 1000)  # far from the 2026-01-01 market clock
-        headers = {
-            "X-PCK": handle.api_key,
-            "X-Stamp": str(real_ms),
-            "X-Signature": sign(handle.api_key, handle.api_secret, real_ms),
-        }
-        assert _balances(api, headers)[0] == 200
-        assert _balances(api, api.headers())[0] == 200  # market-clock stamps too
+        assert _balances(api, _wall_headers(handle)) == (
+            401, {"success": True, "message": "Unauthorized - Invalid Nonce", "code": 1037}
+        )  # the real clock is far from the 2026-01-01 market clock
+        assert _balances(api, api.headers())[0] == 200  # a client on the venue's clock passes
+
+
+def test_a_client_that_never_syncs_fails_once_the_sim_clock_is_advanced() -> None:
+    from datetime import UTC, datetime
+
+    from btcbot.sim.testing import SimConfig, running_simulator
+
+    config = SimConfig(clock_mode="wall", start_time=datetime.now(UTC), history_minutes=10, rate_limits=False)
+    with running_simulator(config) as handle:
+        api = Api(handle)
+        assert _balances(api, _wall_headers(handle))[0] == 200  # market clock == real clock so far
+        handle.admin.advance(60)
+        status, body = _balances(api, _wall_headers(handle))
+        assert (status, body["message"]) == (401, "Unauthorized - Invalid Nonce")
+        assert _balances(api, api.headers())[0] == 200  # re-synced stamps pass
+
+
+def test_either_clock_stays_available_when_asked_for() -> None:
+    from btcbot.sim.testing import SimConfig, running_simulator
+
+    config = SimConfig(clock_mode="wall", speed=60, history_minutes=10, auth_clock="either")
+    with running_simulator(config) as handle:
+        api = Api(handle)
+        assert _balances(api, _wall_headers(handle))[0] == 200
+        assert _balances(api, api.headers())[0] == 200

@@ -66,7 +66,8 @@ def test_sell_without_base_is_balance_not_enough(api: Api) -> None:
     resp = api.post_order({"quantity": "0.001", "price": "4100000", "orderMethod": "limit", "orderType": "sell",
                            "pairSymbol": "BTCTRY"})  # fmt: skip
     assert resp.status_code == 400
-    assert resp.json() == {"success": False, "message": "BALANCE_NOT_ENOUGH", "code": 1055, "data": None}
+    assert resp.json() == {"success": False, "message": "BALANCE_NOT_ENOUGH", "code": 1055, "data": None,
+                           "httpStatusCode": 400}
 
 
 def test_market_buy_quote_quantity_rows_and_fills(api: Api, sim: SimHandle) -> None:

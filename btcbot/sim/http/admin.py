@@ -7,6 +7,11 @@ GET    /__sim/state     orders, trades, balances, prices, clock, faults, request
 GET    /__sim/faults    active faults
 POST   /__sim/faults    {"route": "POST /api/v1/order", "kind": "ghost", "count": 1, ...}
 DELETE /__sim/faults    clear all faults
+GET    /__sim/counters  request, fault and reply-class counts
+DELETE /__sim/counters  reset the counts
+
+Numbers must be finite and sensible (``nan``, ``inf``, ``1e309``, negatives and absurd magnitudes
+are a 400 with a message naming the field); nothing is changed by a refused call.
 """
 
 from __future__ import annotations
@@ -23,11 +28,30 @@ if TYPE_CHECKING:
     from btcbot.sim.http.app import CallContext, Route, SimApp
 
 
-def _decimal(value: Any, name: str) -> Decimal:
+#: Largest accepted single clock jump (one leap year) and the bounds of admin amounts/prices.
+MAX_ADVANCE_S = Decimal(366 * 86_400)
+MAX_AMOUNT = Decimal("1e15")
+MAX_PRICE = Decimal("1e12")
+MIN_PRICE = Decimal("1e-8")
+#: A price is at least this many ticks of its pair (the random walk must not round to zero).
+MIN_PRICE_TICKS = 1000
+
+
+def _decimal(value: Any, name: str, low: Decimal, high: Decimal, *, low_open: bool = False) -> Decimal:
+    """A finite decimal within bounds, else BadParam (400) naming the field."""
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str, Decimal)):
+        raise BadParam(f"{name} must be a decimal number")
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise BadParam(f"{name} must be a decimal") from None
+        raise BadParam(f"{name} must be a decimal number, not {str(value)[:40]!r}") from None
+    if not number.is_finite():
+        raise BadParam(f"{name} must be finite, not {str(value)[:40]!r}")
+    too_low = number <= low if low_open else number < low
+    if too_low or number > high:
+        bracket = "(" if low_open else "["
+        raise BadParam(f"{name} must be within {bracket}{low}, {high}], not {str(value)[:40]}")
+    return number
 
 
 def build(app: SimApp) -> list[Route]:
@@ -40,29 +64,30 @@ def build(app: SimApp) -> list[Route]:
         return data
 
     def advance(req: Request, ctx: CallContext) -> Response:
-        seconds = float(_decimal(body(req).get("seconds", 0), "seconds"))
-        if seconds < 0:
-            raise BadParam("seconds must be >= 0")
+        seconds = float(_decimal(body(req).get("seconds", 0), "seconds", Decimal(0), MAX_ADVANCE_S))
         app.clock.advance(seconds)
         now = app.sync()
         return Response(200, {"ok": True, "now_ms": now})
 
     def balance(req: Request, ctx: CallContext) -> Response:
         data = body(req)
-        amount = _decimal(data.get("amount"), "amount")
-        if amount < 0:
-            raise BadParam("amount must be >= 0")
+        amount = _decimal(data.get("amount"), "amount", Decimal(0), MAX_AMOUNT)
+        asset = str(data.get("asset", "")).strip().upper()
+        if not asset.isalnum() or len(asset) > 10:
+            raise BadParam("asset must be an asset symbol such as TRY or BTC")
         app.sync()
-        app.engine.set_balance(str(data.get("asset", "")).upper(), amount)
+        app.engine.set_balance(asset, amount)
         return Response(200, {"ok": True})
 
     def price(req: Request, ctx: CallContext) -> Response:
         data = body(req)
-        value = _decimal(data.get("price"), "price")
-        if value <= 0:
-            raise BadParam("price must be > 0")
+        value = _decimal(data.get("price"), "price", MIN_PRICE, MAX_PRICE)
+        symbol = str(data.get("symbol", ""))
+        tick = app.engine.pair(symbol).spec.tick_size
+        if value < tick * MIN_PRICE_TICKS:
+            raise BadParam(f"price of {symbol} must be at least {MIN_PRICE_TICKS} ticks ({tick * MIN_PRICE_TICKS})")
         app.sync()
-        app.engine.set_price(str(data.get("symbol", "")), value)
+        app.engine.set_price(symbol, value)
         return Response(200, {"ok": True})
 
     def state(req: Request, ctx: CallContext) -> Response:
@@ -86,6 +111,13 @@ def build(app: SimApp) -> list[Route]:
         app.faults.clear()
         return Response(200, {"ok": True})
 
+    def counters_get(req: Request, ctx: CallContext) -> Response:
+        return Response(200, app.counters.snapshot())
+
+    def counters_reset(req: Request, ctx: CallContext) -> Response:
+        app.counters.reset()
+        return Response(200, {"ok": True})
+
     table = [
         ("POST", "/__sim/advance", advance),
         ("POST", "/__sim/balance", balance),
@@ -94,6 +126,8 @@ def build(app: SimApp) -> list[Route]:
         ("GET", "/__sim/faults", faults_get),
         ("POST", "/__sim/faults", faults_add),
         ("DELETE", "/__sim/faults", faults_clear),
+        ("GET", "/__sim/counters", counters_get),
+        ("DELETE", "/__sim/counters", counters_reset),
     ]
     return [Route(m, re.compile(re.escape(t)), t, fn, False) for m, t, fn in table]
 
@@ -147,5 +181,6 @@ def snapshot(app: SimApp) -> dict[str, Any]:
             for t in engine.trades
         ],
         "faults": app.faults.describe(),
+        "counters": app.counters.snapshot(),
         "request_log": list(app.request_log),
     }

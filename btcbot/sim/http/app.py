@@ -7,10 +7,11 @@ non-admin request first brings the engine up to the market clock, so wall mode n
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,7 @@ from btcbot.sim.engine.orders import SimReject
 from btcbot.sim.faults import FaultRegistry, FaultSpec
 from btcbot.sim.http import auth, wire
 from btcbot.sim.http.request import BadParam, Request, Response
+from btcbot.sim.mutation import mutate
 from btcbot.sim.ratelimit import RateLimiter
 
 Handler = Callable[[Request, "CallContext"], Response]
@@ -49,6 +51,56 @@ class CallContext:
     ticker_lag_s: float = 0.0
 
 
+class Counters:
+    """Thread-safe request and fault counts since start (or the last ``reset``); admin routes excluded.
+
+    ``faulted`` counts requests on which at least one fault fired; ``replies`` the reply classes
+    applied by ``mutate`` faults (``unchanged`` when a field class found nothing to change).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.private_requests = 0
+            self.faulted = 0
+            self.by_route: Counter[str] = Counter()
+            self.faulted_by_route: Counter[str] = Counter()
+            self.kinds: Counter[str] = Counter()
+            self.replies: Counter[str] = Counter()
+            self.route_replies: Counter[str] = Counter()
+
+    def record(self, method: str, template: str, fired: list[FaultSpec], reply: str | None, private: bool) -> None:
+        route = f"{method} {template}"
+        with self._lock:
+            self.requests += 1
+            self.private_requests += int(private)
+            self.by_route[route] += 1
+            if fired:
+                self.faulted += 1
+                self.faulted_by_route[route] += 1
+            self.kinds.update(f.kind for f in fired)
+            if reply is not None:
+                self.replies[reply] += 1
+                self.route_replies[f"{route} {reply}"] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "private_requests": self.private_requests,
+                "faulted": self.faulted,
+                "by_route": dict(self.by_route),
+                "faulted_by_route": dict(self.faulted_by_route),
+                "kinds": dict(self.kinds),
+                "replies": dict(self.replies),
+                "route_replies": dict(self.route_replies),
+            }
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     method: str
@@ -69,6 +121,8 @@ class SimApp:
         self.faults = FaultRegistry(config.seed)
         self.limiter = RateLimiter() if config.rate_limits else None
         self.request_log: deque[dict[str, Any]] = deque(maxlen=config.request_log_size)
+        self.counters = Counters()
+        self._mutation_rng = random.Random(f"{config.seed}:mutations")  # noqa: S311 - seeded faults
         self.stop_event = threading.Event()
         from btcbot.sim.http import admin, routes  # local: both modules import SimApp's types
 
@@ -104,7 +158,14 @@ class SimApp:
             return resp
         fired = self.faults.fire(req.method, route.template)
         resp = self._handle_with_faults(route, req, CallContext(match), fired)
-        self._log(req, route.template, resp, fired)
+        applied = next((f.reply for f in fired if f.kind == "mutate"), None)
+        if applied is not None:
+            # The request has taken effect (or been refused); now the answer is replaced.
+            spec = next(f for f in fired if f.kind == "mutate")
+            with self.lock:
+                resp, applied = mutate(applied, resp, self._mutation_rng, spec.seconds)
+        self.counters.record(req.method, route.template, fired, applied, route.private)
+        self._log(req, route.template, resp, fired, applied)
         return resp
 
     def _handle_with_faults(
@@ -176,7 +237,7 @@ class SimApp:
             return Response(400, wire.fail(exc.message, exc.code))
 
     def _authenticate(self, req: Request) -> str | None:
-        mode = self.config.effective_auth_clock
+        mode = self.config.effective_auth_clock  # "sim" unless a test asked otherwise
 
         def candidates() -> tuple[int, ...]:
             sim_now = self.clock.now_ms()
@@ -195,7 +256,9 @@ class SimApp:
             window_s=self.config.stamp_window_s,
         )
 
-    def _log(self, req: Request, template: str, resp: Response, fired: list[FaultSpec]) -> None:
+    def _log(
+        self, req: Request, template: str, resp: Response, fired: list[FaultSpec], reply: str | None = None
+    ) -> None:
         entry = {
             "at_ms": self.clock.now_ms(),
             "method": req.method,
@@ -205,6 +268,7 @@ class SimApp:
             "status": None if resp.drop else resp.status,
             "dropped": resp.drop,
             "faults": [f.kind for f in fired],
+            "reply": reply,
         }
         with self.lock:
             self.request_log.append(entry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -49,7 +50,10 @@ class Request:
 
 @dataclass(slots=True)
 class Response:
-    """What to send. ``drop`` closes the connection without a response (after ``hang_s`` seconds)."""
+    """What to send. ``drop`` closes the connection without a response (after ``hang_s`` seconds);
+    ``reset`` makes that close a TCP reset (RST) instead of an orderly shutdown; ``declared_length``
+    announces a Content-Length larger than the payload, which is sent and then the connection is
+    closed (a body cut short in transit)."""
 
     status: int = 200
     body: Any = None
@@ -58,6 +62,14 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
     drop: bool = False
     hang_s: float = 0.0
+    reset: bool = False
+    declared_length: int | None = None
+
+    def payload(self) -> bytes:
+        """The bytes of the body as they go on the wire."""
+        if self.raw is not None:
+            return self.raw
+        return json.dumps(self.body, separators=(",", ":")).encode()
 
 
 def wire_decimal(value: Any, name: str) -> Decimal:

@@ -163,6 +163,18 @@ class _Handlers:
         return Response(200, wire.ok(wire.order(order, self.engine.pairs[order.symbol].spec)))
 
     def submit(self, req: Request, ctx: CallContext) -> Response:
+        """POST /api/v1/order; every JSON answer carries ``httpStatusCode`` like the real one (§5.6)."""
+        try:
+            resp = self._submit(req, ctx)
+        except SimReject as exc:
+            resp = Response(exc.http_status, wire.fail(exc.message, exc.code))
+        except BadParam as exc:
+            resp = Response(400, wire.fail(exc.message, exc.code))
+        if isinstance(resp.body, dict) and "success" in resp.body:
+            resp.body["httpStatusCode"] = resp.status
+        return resp
+
+    def _submit(self, req: Request, ctx: CallContext) -> Response:
         content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             problem = {

@@ -1,14 +1,16 @@
 """The simulator's HTTP server: stdlib ``ThreadingHTTPServer`` around ``SimApp``.
 
 Not in the bot's trading path, so a thread per connection is fine. ``drop`` responses (ghost
-orders, timeouts) close the socket without writing a byte, like a proxy dying mid-request.
+orders, timeouts) close the socket without writing a byte, like a proxy dying mid-request
+(``reset``: with a TCP RST). A request body shorter than its Content-Length is waited for at most
+``SimConfig.body_timeout_s``, then answered 408 and the connection closed (never a hung thread).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,9 +38,38 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; without NODELAY, delayed ACK adds ~40 ms per call.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400/408 (bad length, or too slow/short)."""
+        raw = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(raw)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True
+            self._write(Response(400, {"success": False, "message": "INVALID_CONTENT_LENGTH", "code": 400}))
+            return None
+        if length == 0:
+            return b""
+        self.connection.settimeout(self.server.app.config.body_timeout_s)
+        try:
+            body = self.rfile.read(length)
+        except (TimeoutError, OSError):
+            body = b""
+        finally:
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(None)
+        if len(body) < length:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._write(Response(408, {"success": False, "message": "REQUEST_TIMEOUT", "code": 408}))
+            return None
+        return body
+
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
+        body = self._read_body()
+        if body is None:
+            return
         parts = urlsplit(self.path)
         query: dict[str, list[str]] = {}
         for key, values in parse_qs(parts.query, keep_blank_values=True).items():
@@ -58,22 +89,31 @@ class _Handler(BaseHTTPRequestHandler):
                 500, {"success": False, "message": f"SIMULATOR_ERROR: {type(exc).__name__}", "code": 500}
             )
         if resp.drop:
-            self._drop(resp.hang_s)
+            self._drop(resp.hang_s, resp.reset)
             return
         self._write(resp)
+        if resp.declared_length is not None:  # the body was cut short: close as if the link died
+            self._drop(0.0, False)
 
-    def _drop(self, hang_s: float) -> None:
+    def _drop(self, hang_s: float, reset: bool) -> None:
         if hang_s > 0:
             self.server.app.stop_event.wait(min(hang_s, MAX_HANG_S))
         self.close_connection = True
         with contextlib.suppress(OSError):
+            if reset:  # linger 0: close() sends RST instead of FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.wfile.flush()
+                self.connection.close()
+                return
+            self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def _write(self, resp: Response) -> None:
-        payload = resp.raw if resp.raw is not None else json.dumps(resp.body, separators=(",", ":")).encode()
+        payload = resp.payload()
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        length = len(payload) if resp.declared_length is None else resp.declared_length
+        self.send_header("Content-Length", str(length))
         for key, value in resp.headers.items():
             self.send_header(key, value)
         self.end_headers()
