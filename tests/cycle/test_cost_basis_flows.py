@@ -131,3 +131,23 @@ def test_a_deposit_recorded_by_reconcile_books_only_the_move_since_the_deposit(p
     assert sells >= 1 and basis == Position()
     assert sum(months.values(), Decimal(0)) == net - QTY * MARK
     assert Decimal(0) < net - QTY * MARK < Decimal("2000")
+
+
+def test_coins_without_a_recorded_cost_sell_at_zero_profit_and_alert(adopting_bot: Bot) -> None:
+    bot = adopting_bot
+    assert bot.cli("once")[0] == 0
+    # A database from before cost bases existed: the adopted coins have none.
+    engine = create_engine_for(bot.url, 5000)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM meta WHERE key = 'accounting.cost_basis'"))
+    finally:
+        engine.dispose()
+    bot.sim.admin.set_price("BTCTRY", LATER)
+    code, out = bot.cli("once")
+    assert code == 0, out
+    _, months, net, sells = _books(bot.url)
+    assert sells >= 1 and net > Decimal("20000")
+    assert sum(months.values(), Decimal(0)) == 0  # before: the ~22 000 TRY proceeds as profit
+    keys = bot.scalar("SELECT group_concat(key, ' ') FROM outbox WHERE key LIKE 'alert:cost_basis_unknown:%'")
+    assert keys is not None and len(keys.split()) == sells
