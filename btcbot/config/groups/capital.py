@@ -20,7 +20,7 @@ class CapitalSettings(Group):
     reserve_abs: Decimal = Field(Decimal("1000"), ge=0, description="C_res_abs: absolute reserved cash floor.")
     reserve_ratio: Decimal = Field(Decimal("0.10"), ge=0, le=1, description="r_res: reserved cash as a fraction of C_base.")
     reinvest_ratio: Decimal = Field(Decimal("0.80"), gt=0, le=1, description="r_reinv: share of the remainder that is tradable.")
-    conservative_base: bool = Field(False, description="C_base = min(equity, high-water mark) instead of equity.")
+    conservative_base: bool = Field(False, description="C_base = min(equity, equity at the start of the risk day) instead of equity: gains size positions only from the next risk day.")
     fee_min_abs: Decimal = Field(Decimal("100"), ge=0, description="FeeMinAbs: minimum fee buffer.")
     fee_alpha_bps: Decimal = Field(Decimal("10"), ge=0, le=1000, description="alpha_fee in bps of the rolling 30-day notional.")
     asset_weight: Decimal = Field(Decimal("0.30"), gt=0, le=1, description="w_i for every asset unless overridden.")

@@ -2,7 +2,7 @@
 
 Every function carries the design document's name for the quantity it computes::
 
-    C_base      = Equity                       (conservative: min(Equity, HighWater))
+    C_base      = Equity                       (conservative: min(Equity, DayStartEquity))
                   - ReserveBucket              (strict harvest mode only)
     C_res       = max(C_res_abs, r_res * C_base)
     FeeBuffer   = max(FeeMinAbs, alpha_fee * Rolling30dNotional)
@@ -29,7 +29,7 @@ from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
 from btcbot.domain.enums import OrderType
 from btcbot.domain.portfolio import FrozenMap, PortfolioView
-from btcbot.services.risk.calendar import month_key
+from btcbot.services.risk.calendar import month_key, risk_day
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -48,15 +48,23 @@ _DIV = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 def c_base(
     equity: Decimal,
-    high_water: Decimal,
+    settled_equity: Decimal,
     reserve_bucket: Decimal = ZERO,
     *,
     conservative: bool = False,
     strict_harvest: bool = False,
 ) -> Decimal:
-    """``C_base``: equity; ``min(equity, high_water)`` when conservative; minus the reserve
-    bucket in strict harvest mode (harvested profit is then never put back at risk)."""
-    base = min(equity, high_water) if conservative else equity
+    """``C_base``: equity; ``min(equity, settled_equity)`` when conservative; minus the reserve
+    bucket in strict harvest mode (harvested profit is then never put back at risk).
+
+    The design document writes the conservative base as ``min(Equity, Equity_highwater)``. With a
+    high-water mark that is the running maximum of equity that is always just ``Equity`` (a
+    setting that does nothing), so the reference is the *settled* equity: the equity at the start
+    of the risk day (:func:`settled_equity`). Losses shrink the base at once; gains enlarge it
+    only from the next risk day on, so a run-up never sizes positions before it has held for a
+    day boundary.
+    """
+    base = min(equity, settled_equity) if conservative else equity
     if strict_harvest:
         base -= reserve_bucket
     return base
@@ -78,6 +86,15 @@ def tradable_capital(base: Decimal, reserve: Decimal, buffer: Decimal, reinvest_
 
 
 # ---- drawdown -----------------------------------------------------------------------------
+
+
+def settled_equity(view: PortfolioView, now: datetime, tz: str) -> Decimal:
+    """The day-start equity that applies at ``now``: the view's ``day_start_equity``, or the
+    current equity when the view's day is an earlier risk day than ``now``'s (a new day starts at
+    the current equity, even before the portfolio service rolls it over)."""
+    if view.day_start_date is not None and view.day_start_date != risk_day(now, tz):
+        return view.equity
+    return view.day_start_equity
 
 
 def drawdown(equity: Decimal, high_water: Decimal) -> Decimal:
@@ -286,7 +303,7 @@ def compute_capital_policy(
 
     base = c_base(
         view.equity,
-        view.high_water,
+        settled_equity(view, now, risk.day_boundary_tz),
         view.reserve_bucket,
         conservative=capital.conservative_base,
         strict_harvest=capital.harvest_strict,

@@ -16,8 +16,7 @@ from decimal import Decimal
 from btcbot.config.groups.risk import RiskSettings
 from btcbot.domain.intents import DecisionCode
 from btcbot.domain.portfolio import PortfolioView
-from btcbot.services.risk.calendar import risk_day
-from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
+from btcbot.services.risk.capital_policy import CapitalPolicySnapshot, settled_equity
 
 ZERO = Decimal(0)
 
@@ -130,10 +129,9 @@ def effective_day_start_equity(view: PortfolioView, now: datetime, tz: str) -> D
     When the view's ``day_start_date`` is an earlier risk day than ``now``'s, the persisted
     value belongs to a finished day: the new day starts at the current equity (so the daily
     limit lifts by itself at midnight in ``tz`` even before the portfolio service rolls over).
+    The same value is the conservative capital base's reference (``settled_equity``).
     """
-    if view.day_start_date is not None and view.day_start_date != risk_day(now, tz):
-        return view.equity
-    return view.day_start_equity
+    return settled_equity(view, now, tz)
 
 
 def daily_loss_breach(view: PortfolioView, risk: RiskSettings, now: datetime) -> Breach | None:

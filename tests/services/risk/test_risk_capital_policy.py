@@ -19,7 +19,7 @@ MULTS = (D("1.0"), D("0.7"), D("0.4"), D("0.0"))
 def test_c_base_modes() -> None:
     # plain: C_base = Equity = 90 000
     assert cp.c_base(D(90000), D(100000), D(2000)) == D(90000)
-    # conservative: min(Equity, HighWater) -> equity above a stale HWM is not used
+    # conservative: min(Equity, DayStartEquity) -> gains made today are not used until tomorrow
     assert cp.c_base(D(110000), D(100000), conservative=True) == D(100000)
     assert cp.c_base(D(90000), D(100000), conservative=True) == D(90000)
     # strict harvest: Equity - ReserveBucket = 90 000 - 2 000
