@@ -76,18 +76,31 @@ class OrderNotFound(ExchangeRejected):
 
 
 class MaintenanceError(ExchangeError):
-    """SYSTEM_UNDER_MAINTENANCE, ORDER_INSERT_BLOCKED, ORDER_CANCEL_BLOCKED or HTTP 503.
+    """SYSTEM_UNDER_MAINTENANCE, ORDER_INSERT_BLOCKED or ORDER_CANCEL_BLOCKED (BTC Turk's own words).
 
-    The endpoint group's breaker opens and the bot runs in safe mode (no new entries, exits
-    allowed) until the cooldown passes. Operator: nothing; check BTC Turk's status page if long.
+    The endpoint group's breaker opens at once and the bot runs in safe mode (no new entries,
+    exits allowed) until the cooldown passes. A bare HTTP 503 is NOT maintenance: it is a
+    TransientError (reads) or AmbiguousOutcome (writes) and only counts toward the breaker's
+    threshold. Operator: nothing; check BTC Turk's status page if long.
     """
 
 
 class AuthError(ExchangeError):
-    """HTTP 401: bad key, bad signature, stamp outside +-5 s, missing permission or IP whitelist.
+    """HTTP 401 that blames the credentials (key, signature, permission, IP whitelist), or a 401
+    that came back again after the server time was resynced.
 
     Never retried in a loop (repeated 401s get the IP blocked). Trading halts. Operator: check the
     key, its permissions (Total Funds, Trade, Account), the IP whitelist and the machine clock.
+    """
+
+
+class StampRejected(AuthError):
+    """A 401 that blames the stamp (``Unauthorized - Invalid Nonce``) or gives no cause.
+
+    A clock hiccup, not a revoked key: the client resyncs the server time and sends the request
+    once more (BTC Turk authenticates before it reads a request, so even an order POST is safe to
+    resend after a 401). Only when the 401 repeats does it reach the runner, as an AuthError
+    (halt). Operator: nothing unless it repeats; then check the machine clock (NTP).
     """
 
 

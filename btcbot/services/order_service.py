@@ -5,13 +5,18 @@ Submit protocol (never a duplicate, never a lost order):
    order exists at all.
 2. One transaction: the order row (state SUBMITTING: from this commit on the POST may happen),
    its journal entry and a ``submit_order`` outbox row keyed by the deterministic client id.
-3. POST. An ack -> OPEN and the outbox row done, in one transaction. A definitive business
-   error -> REJECTED with the exchange's name and code. ANYTHING else (timeout, connection
-   reset, 5xx, unreadable body, a crash) -> UNKNOWN with the outbox row left pending: the
-   reconciler resolves it by looking the client id up; nothing is ever resent blindly.
+3. POST. An ack -> OPEN and the outbox row done, in one transaction. ``ExchangeRejected`` (the
+   client raises it only for a documented definitive rejection: the "Order outcome policy" table
+   in docs/execution.md) -> REJECTED with the exchange's name and code. ANYTHING else
+   (AmbiguousOutcome, a 2xx with ``success:false``, an unknown 4xx, 401, 429, 5xx, timeout,
+   unreadable body, a crash) -> UNKNOWN with the outbox row left pending: the reconciler
+   resolves it by looking the client id up (``services/execution/lookup.py``); nothing is ever
+   resent.
 
 Cancel: DELETE, then CANCEL_REQUESTED (BTC Turk cancels asynchronously); the order is CANCELED
-only when the exchange shows it so, and fills that arrive meanwhile still count.
+only when the exchange shows it so, and fills that arrive meanwhile still count. A cancel answer
+that is not final ("cancel outcome unknown") leaves the order's state alone and is journaled;
+the next reconcile takes the state from the exchange's order lists.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from loguru import logger
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
 from btcbot.domain.enums import OrderState, OrderType, Side
-from btcbot.domain.errors import AuthError, ExchangeError, ExchangeRejected, OrderNotFound
+from btcbot.domain.errors import AmbiguousOutcome, AuthError, ExchangeError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
 from btcbot.domain.intents import Approved
 from btcbot.domain.market import SymbolRules
@@ -158,7 +163,8 @@ class OrderService:
             # AmbiguousOutcome may have reached the venue; CircuitOpen/RateLimited/AuthError were
             # refused before sending. Both go to UNKNOWN: the lookup proves which, after the grace
             # period, and nothing is ever resent blindly.
-            self._finish(order, "ambiguous", on_ambiguous, {"error": type(exc).__name__}, cycle_id, done=False)
+            self._finish(order, "ambiguous", on_ambiguous, {"error": type(exc).__name__, "detail": str(exc)[:200]},
+                         cycle_id, done=False)
             log.bind(outcome="unknown").warning(f"outcome unknown ({type(exc).__name__}); will look it up")
             self._on_event("ambiguous", type(exc).__name__)
             if isinstance(exc, AuthError):
@@ -215,7 +221,12 @@ class OrderService:
         except AuthError:
             raise  # credentials are broken: the runner halts
         except ExchangeError as exc:
+            # Not a final answer: the cancel may or may not have been taken. The order keeps its
+            # state; the next reconcile reads it from the exchange (and a still-open entry is
+            # asked to cancel again in safe mode).
             log.bind(outcome="unknown").warning(f"cancel outcome unknown: {type(exc).__name__}")
+            if isinstance(exc, AmbiguousOutcome):  # it may have reached the venue: keep a record
+                self._journal_cancel_unknown(order, cycle_id, exc)
             return False
         self._fp.hit(AFTER_CANCEL_REQUEST)
         now = self._clock.now()
@@ -236,6 +247,15 @@ class OrderService:
             uow.commit()
         log.bind(outcome="requested").info("cancel requested")
         return True
+
+
+    def _journal_cancel_unknown(self, order: ManagedOrder, cycle_id: int, exc: ExchangeError) -> None:
+        now = self._clock.now()
+        with self._uow() as uow:
+            current = uow.orders.get(order.client_order_id) or order
+            uow.journal.append(current.client_order_id, cycle_id, current.state, current.state, "cancel_outcome_unknown",
+                               {"error": type(exc).__name__, "detail": str(exc)[:200]}, now)
+            uow.commit()
 
 
 def is_risk_increasing(order: ManagedOrder) -> bool:

@@ -26,6 +26,11 @@ class Endpoint:
         return self.method != "GET"
 
     @property
+    def route(self) -> str:
+        """``"POST /api/v1/order"``: how the order outcome policy names a route."""
+        return f"{self.method} {self.path}"
+
+    @property
     def limit_key(self) -> str:
         return GRAPH_KEY if self.host == "graph" else f"{self.method} {self.path}"
 

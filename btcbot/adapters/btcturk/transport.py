@@ -180,7 +180,8 @@ class Transport:
                 endpoint.method, url, params=params, data=data, headers=headers, timeout=self._timeout_s
             )
             doc = classify_response(
-                endpoint.name, response.status_code, response.content, response.headers, write=endpoint.write
+                endpoint.name, response.status_code, response.content, response.headers,
+                write=endpoint.write, route=endpoint.route,
             )
             results.append(parse(doc))
         except requests.RequestException as exc:

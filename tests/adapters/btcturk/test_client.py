@@ -259,7 +259,9 @@ def test_submit_limit_body(clock: ManualClock, rsps: responses.RequestsMock) -> 
 
 def test_submit_market_buy_sends_quote_amount(clock: ManualClock, rsps: responses.RequestsMock) -> None:
     server_time(rsps)
-    rsps.post(f"{BASE}/api/v1/order", body=body("rest_submit_order_response_docs.json"))
+    ack = json.loads(body("rest_submit_order_response_docs.json"))
+    ack["data"].update({"newOrderClientId": MARKET_BUY.client_order_id, "method": "market"})
+    rsps.post(f"{BASE}/api/v1/order", json=ack)
     make(clock).submit_order(MARKET_BUY)
     raw_body = rsps.calls[-1].request.body
     assert isinstance(raw_body, bytes)
@@ -413,10 +415,14 @@ def test_maintenance_opens_breaker_at_once_for_its_group_only(clock: ManualClock
     assert exported[EndpointGroup.ACCOUNT] is BreakerStatus.CLOSED
 
 
-def test_orderbook_503_is_maintenance(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+def test_orderbook_bare_503_is_transient_not_maintenance(clock: ManualClock, rsps: responses.RequestsMock) -> None:
     rsps.get(f"{BASE}/api/v2/orderbook", status=503, body="")
-    with pytest.raises(MaintenanceError):
-        make(clock).order_book("BTCTRY")
+    client = make(clock, resilience=ResilienceSettings(retry_max_attempts=1))
+    with pytest.raises(TransientError) as info:
+        client.order_book("BTCTRY")
+    assert not isinstance(info.value, MaintenanceError)
+    state = client.breakers.state(EndpointGroup.MARKET_DATA)
+    assert state.state is BreakerStatus.CLOSED and state.consecutive_failures == 1
 
 
 def test_401_not_retried_and_forces_time_resync(clock: ManualClock, rsps: responses.RequestsMock) -> None:

@@ -147,10 +147,30 @@ def test_legacy_user_trades_need_order_id_hint() -> None:
     "name", ["rest_submit_order_response_docs.json", "submit_order_response_issue341_crafted.json"]
 )
 def test_submit_ack_both_casings(name: str) -> None:
-    ack = wire.parse_submit_ack(E, doc(name), REQUEST, START)
+    payload = doc(name)
+    payload["data"]["newOrderClientId"] = REQUEST.client_order_id  # the venue echoes what we sent
+    ack = wire.parse_submit_ack(E, payload, REQUEST, START)
     assert ack.client_order_id == "cid-1" and ack.quantity == Decimal("0.005")
     assert ack.exchange_order_id in (9932534, 9007199254740993)
     assert ack.created_at.year in (2018, 2025)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"newOrderClientId": "someone-else"}, {"pairSymbol": "ETHTRY"}, {"type": "sell"}, {"id": None}, {"id": "12a"}],
+)
+def test_submit_ack_naming_another_order_is_malformed(change: dict[str, object]) -> None:
+    payload = doc("submit_order_response_issue341_crafted.json")
+    payload["data"].update({"newOrderClientId": REQUEST.client_order_id, **change})
+    with pytest.raises(MalformedPayload):
+        wire.parse_submit_ack(E, payload, REQUEST, START)
+
+
+def test_submit_ack_without_echo_members_is_accepted() -> None:
+    payload = doc("submit_order_response_issue341_crafted.json")
+    for member in ("newOrderClientId", "pairSymbol", "type", "datetime"):
+        del payload["data"][member]
+    assert wire.parse_submit_ack(E, payload, REQUEST, START).created_at == START
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,16 @@ class SubmitAckWire(WireModel):
     price: OptDecimal = None
     pair_symbol: WireSymbol | None = None
     new_order_client_id: str | None = None
+    type: WireSide | None = None
+
+    def check_echo(self, endpoint: str, request: OrderRequest) -> None:
+        """An ack that names another order (client id, pair or side) is not an ack of ours."""
+        if self.new_order_client_id is not None and self.new_order_client_id != request.client_order_id:
+            raise MalformedPayload(endpoint, "data.newOrderClientId", "does not echo the client id we sent")
+        if self.pair_symbol is not None and self.pair_symbol != request.symbol.replace("_", "").upper():
+            raise MalformedPayload(endpoint, "data.pairSymbol", "does not echo the pair we sent")
+        if self.type is not None and self.type is not request.side:
+            raise MalformedPayload(endpoint, "data.type", "does not echo the side we sent")
 
     def to_domain(self, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
         # The request is the authority for what we asked; the echo only adds id and time.
@@ -182,6 +192,7 @@ def parse_user_trades(endpoint: str, doc: Any, order_id_hint: int | None = None)
 
 def parse_submit_ack(endpoint: str, doc: Any, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
     ack = validate(endpoint, SubmitAckWire, unwrap(endpoint, doc), prefix="data.")
+    ack.check_echo(endpoint, request)
     return ack.to_domain(request, fallback_time)
 
 
