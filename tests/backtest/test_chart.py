@@ -131,3 +131,145 @@ def test_font_renders_glyph_bitmaps() -> None:
 def test_label_number_format() -> None:
     assert format_label(D("109267.425"), 2) == "109267.42"  # half even
     assert format_label(D("-1.45"), 1) == "-1.4"
+
+
+# ---------------------------------------------------------------- report.html (plotly, offline)
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+
+from btcbot.backtest.html_report import (  # noqa: E402
+    ChartsUnavailable,
+    neutralize_urls,
+    render_html,
+    thin,
+    write_html_report,
+)
+from btcbot.backtest.report import BacktestReport, RunContext, TradeRecord, build_report  # noqa: E402
+from btcbot.domain.enums import Side, TradingState  # noqa: E402
+
+T0 = datetime(2025, 9, 1, tzinfo=UTC)
+SECTIONS = ["summary", "metrics", "equity", "drawdown", "prices", "pairs", "best-worst", "monthly", "risk-stops",
+            "timeline", "open-positions", "denials"]
+
+
+def html_report() -> tuple[BacktestReport, dict[str, list[tuple[datetime, Decimal]]]]:
+    times = [T0 + timedelta(days=i) for i in range(8)]
+    equity = list(zip(times, EQUITY_VALUES, strict=True))
+    bench = list(zip(times, BENCH_VALUES, strict=True))
+    trades = [TradeRecord(times[1], "BTCTRY", Side.BUY, D(1), D(100), D("0.1")),
+              TradeRecord(times[5], "BTCTRY", Side.SELL, D(1), D(110), D("0.1"))]
+    changes = [(times[0], TradingState.ACTIVE, ()), (times[3], TradingState.REDUCING, ("RISK_DAILY_LOSS_LIMIT",)),
+               (times[4], TradingState.ACTIVE, ())]
+    report = build_report(
+        equity_curve=equity, interval_s=86400, trades=trades, exposures=[D(0)] * 8,
+        risk_denials={"ALPHA_EDGE_BELOW_MINIMUM": 2}, benchmark_curve=bench,
+        context=RunContext(symbols=("BTCTRY",), state_changes=changes),
+    )
+    prices = {"BTCTRY": [(t, D(100) + i) for i, t in enumerate(times)]}
+    return report, prices
+
+
+class Page(HTMLParser):
+    """Collects section ids, h2 titles, element ids and every src/href attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.ids: list[str] = []
+        self.resources: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "section":
+            self.sections.append(values.get("id") or "")
+        if tag == "script":
+            self.scripts += 1
+        if values.get("id"):
+            self.ids.append(values["id"] or "")
+        self.resources.extend(v or "" for k, v in attrs if k in ("src", "href", "data", "srcset"))
+
+
+def check_offline_page(text: str) -> Page:
+    assert "http://" not in text and "https://" not in text
+    page = Page()
+    page.feed(text)
+    assert page.sections == SECTIONS
+    assert page.resources == []  # nothing is loaded from anywhere: plotly.js is inline
+    for chart in ("equity-chart", "drawdown-chart", "price-0"):
+        assert chart in page.ids
+    assert "Plotly.newPlot" in text and "plotly.js" in text
+    return page
+
+
+def test_html_report_is_offline_with_every_section(tmp_path: Path) -> None:
+    report, prices = html_report()
+    path = write_html_report(tmp_path / "report.html", report, prices, "btcbot backtest: trend", "TRY",
+                             ["headline line"])
+    text = path.read_text(encoding="utf-8")
+    check_offline_page(text)
+    assert "Equity: strategy vs buy and hold" in text and "time (UTC)" in text  # title and time axis
+    assert '"name":"buy"' in text and '"name":"sell"' in text  # the trades marked on the price chart
+    # the risk stop, said plainly
+    assert "RISK_DAILY_LOSS_LIMIT kept the bot in cash from 2025-09-04 00:00 to 2025-09-05 00:00 (1 day)" in text
+    assert '<table id="pairs-table">' in text and "<td>BTCTRY</td>" in text
+    assert "headline line" in text
+
+
+def test_html_report_is_deterministic() -> None:
+    report, prices = html_report()
+    assert render_html(report, prices, "t") == render_html(report, prices, "t")
+
+
+def test_urls_in_scripts_become_escaped_slashes_and_text_is_escaped() -> None:
+    assert neutralize_urls('a="http://x/y";b=\'https://z\'') == 'a="http:\\/\\/x/y";b=\'https:\\/\\/z\''
+    report, prices = html_report()
+    text = render_html(report, prices, "see https://example.org <b>")
+    assert "see https:&#47;&#47;example.org &lt;b&gt;" in text
+
+
+def test_thin_keeps_ends_and_extremes() -> None:
+    points = [(T0 + timedelta(minutes=i), float(i % 100)) for i in range(10_000)]
+    points[5_555] = (points[5_555][0], 1_000.0)
+    kept = thin(points, limit=400)
+    assert len(kept) <= 402 and kept[0] == points[0] and kept[-1] == points[-1]
+    assert (points[5_555] in kept) and [p[0] for p in kept] == sorted(p[0] for p in kept)
+    assert thin(points[:10], limit=400) == points[:10]
+
+
+def test_without_plotly_the_html_report_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+    report, prices = html_report()
+    with pytest.raises(ChartsUnavailable, match=r"btcbot\[charts\]"):
+        render_html(report, prices, "t")
+
+
+def test_once_and_run_never_import_plotly_or_dask() -> None:
+    code = (
+        "import sys\n"
+        "import btcbot.app.wiring, btcbot.app.runner, btcbot.app.cycle, btcbot.cli.main\n"
+        "import btcbot.cli.commands.trading\n"
+        "from btcbot.cli.main import cli\n"
+        "import click\n"
+        "ctx = click.Context(cli)\n"
+        "for name in ('once', 'run'):\n"
+        "    assert cli.get_command(ctx, name) is not None\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('plotly', 'dask', 'distributed'))\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: JavaScript syntax not checked")
+def test_neutralized_plotly_bundle_is_still_valid_javascript(tmp_path: Path) -> None:
+    from plotly.offline import get_plotlyjs
+
+    script = tmp_path / "bundle.js"
+    script.write_text(neutralize_urls(get_plotlyjs()), encoding="utf-8")
+    done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
