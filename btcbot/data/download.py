@@ -33,9 +33,31 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class DownloadResult:
+    """What one symbol's download did. ``requests``: candle requests sent; ``received``: bars the
+    host returned inside the asked range; ``not_closed``: of those, bars dropped as still open."""
+
     symbol: str
     stored: int
     resumed_from: datetime | None
+    requests: int = 0
+    received: int = 0
+    not_closed: int = 0
+
+    def empty_reason(self, interval_s: int, start: datetime, end: datetime) -> str | None:
+        """Why nothing was stored, as one sentence; ``None`` when bars were stored or the range
+        was already complete in the store (a resumed download with nothing left to fetch)."""
+        if self.stored > 0:
+            return None
+        span = f"{self.symbol} {interval_s}s bars between {start.isoformat()} and {end.isoformat()}"
+        if self.requests == 0:
+            if self.resumed_from is not None:
+                return None
+            return f"no closed {span}: the range has not closed yet (it lies in the future)"
+        if self.received == 0:
+            return (f"the host returned no {span}: no trading then, a range before the pair's listing, "
+                    "or older than the history the host keeps (the bundled simulator serves only its "
+                    "own recent history)")
+        return f"all {self.received} bars the host returned for {span} are still open (not closed yet)"
 
 
 def _align_up(when: datetime, interval_s: int) -> datetime:
@@ -72,16 +94,18 @@ def download_candles(
             first = last_stored + step
             resumed = last_stored
         total = max(0, int((end - first) / step))
-        stored = 0
+        stored = requests = received = not_closed = 0
         cursor = first
         while cursor < end:
             chunk_end = min(end - step, cursor + step * (chunk_bars - 1))
             if chunk_end < cursor:
                 break
-            bars = [
-                c for c in market.candles(symbol, interval_s, cursor, chunk_end)
-                if cursor <= c.open_time <= chunk_end and c.close_time <= cutoff
-            ]
+            answered = [c for c in market.candles(symbol, interval_s, cursor, chunk_end)
+                        if cursor <= c.open_time <= chunk_end]
+            requests += 1
+            received += len(answered)
+            bars = [c for c in answered if c.close_time <= cutoff]
+            not_closed += len(answered) - len(bars)
             if bars:
                 stored += store.add(bars)
             wanted = int((chunk_end - cursor) / step) + 1
@@ -93,5 +117,5 @@ def download_candles(
                 cursor = chunk_end + step
             if progress is not None:
                 progress(symbol, min(total, int((cursor - first) / step)), total)
-        results.append(DownloadResult(symbol, stored, resumed))
+        results.append(DownloadResult(symbol, stored, resumed, requests, received, not_closed))
     return results

@@ -3,6 +3,7 @@ through the real CLI entry point, on a SQLite database in a temporary directory.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from btcbot.cli.main import main
 from btcbot.persistence.candles import SqlCandleStore
 from btcbot.persistence.engine import create_engine_for
 from btcbot.sim.testing import SimConfig, SimHandle, running_simulator
+from tests.backtest.test_chart import check_offline_page
 
 pytestmark = pytest.mark.usefixtures("tmp_cwd")
 
@@ -39,11 +41,33 @@ def test_synthetic_then_backtest_writes_every_report_file(db: str, tmp_path: Pat
     out_dir = tmp_path / "report"
     assert main(["backtest", "--from", "2025-01-01", "--to", "2025-01-08", "--interval", "1h",
                  "--out", str(out_dir)]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "risk denials:" in out and "report written to" in out
-    assert sorted(p.name for p in out_dir.iterdir()) == ["equity.csv", "equity.png", "report.json", "run.json", "trades.csv"]
+    assert "round trips" in out and "open at the end:" in out and "risk stop" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "equity.csv", "equity.png", "report.html", "report.json", "round_trips.csv", "run.json", "trades.csv"]
     assert (out_dir / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert '"interval_s": 3600' in (out_dir / "report.json").read_text()
+    # stderr is not a terminal here: progress comes as lines, ending at 100 %
+    progress = [line for line in captured.err.splitlines() if line.startswith("progress backtest:")]
+    assert progress and progress[-1].startswith("progress backtest: 168/168 strategy bars (100%)")
+    # the acceptance check: an offline HTML report with every section, no http(s) reference
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    page = check_offline_page(html)
+    assert page.ids.count("price-0") == 1 and "price-4" in page.ids  # one price chart per symbol
+    assert "btcbot backtest: trend, 2025-01-01 to 2025-01-08" in html
+
+
+def test_backtest_without_plotly_still_writes_the_json_report(db: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)
+    assert main(["backtest", "--from", "2025-01-01", "--to", "2025-01-03", "--interval", "1h",
+                 "--synthetic-seed", "5", "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "report.json").is_file() and not (tmp_path / "r" / "report.html").exists()
+    err = capsys.readouterr().err
+    assert "report.html skipped" in err and "pip install 'btcbot[charts]'" in err
 
 
 def test_backtest_without_candles_is_a_one_line_error(db: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,3 +124,30 @@ def _download(sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
     yesterday = today.fromordinal(today.toordinal() - 1)
     assert main(["download-data", "--from", yesterday.isoformat(), "--to", today.isoformat(),
                  "--interval", "1h", "--symbols", "BTCTRY"]) == 0
+
+
+def test_download_that_stores_nothing_exits_2_and_says_why(db: str, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # The simulator keeps 2 days of history: a month ago it has nothing to serve.
+    config = SimConfig(clock_mode="wall", start_time=datetime.now(UTC), rate_limits=False)
+    with running_simulator(config) as sim:
+        monkeypatch.setenv("BTCBOT_EXCHANGE__BASE_URL", sim.base_url)
+        monkeypatch.setenv("BTCBOT_EXCHANGE__GRAPH_URL", sim.graph_url)
+        today = datetime.now(UTC).date()
+        old = today.fromordinal(today.toordinal() - 40)
+        code = main(["download-data", "--from", old.isoformat(), "--to", old.fromordinal(old.toordinal() + 1).isoformat(),
+                     "--interval", "1h", "--symbols", "BTCTRY"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "BTCTRY: stored 0 bars" in captured.out
+    assert "stored 0 bars for 1 symbol(s): the host returned no BTCTRY 3600s bars" in captured.err
+    assert stored(db, "BTCTRY", 3600) == 0
+
+
+def test_download_of_a_future_range_exits_2(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    today = datetime.now(UTC).date()
+    later = today.fromordinal(today.toordinal() + 10)
+    code = main(["download-data", "--from", later.isoformat(), "--to", later.fromordinal(later.toordinal() + 1).isoformat(),
+                 "--interval", "1h", "--symbols", "BTCTRY"])
+    assert code == 2
+    assert "has not closed yet (it lies in the future)" in capsys.readouterr().err

@@ -5,14 +5,16 @@ table, resumable and paced by the client's rate limiter; or ``--synthetic`` bars
 simulator's price engine (offline); or ``--csv-import``/``--csv-export``.
 
 backtest: replays stored candles (or ``--synthetic-seed`` bars) through the live decide -> risk
--> execute -> ledger path and writes report.json, equity.csv, trades.csv, equity.png, run.json.
+-> execute -> ledger path and writes report.json, equity.csv, trades.csv, round_trips.csv,
+equity.png, run.json and (with the ``charts`` extra) report.html.
+
+Progress: a bar on a terminal, periodic ``progress ...`` lines on stderr otherwise
+(:mod:`btcbot.cli.progress`). A download that stores no bar exits 2 and says why.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import click
 
 from btcbot.cli.context import CliContext
+from btcbot.cli.progress import ProgressReporter
 
 INTERVALS: dict[str, int] = {
     "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "1d": 86400,
@@ -59,12 +62,6 @@ def _range(start_text: str, end_text: str) -> tuple[datetime, datetime]:
     if end <= start:
         raise click.BadParameter("--to must be after --from", param_hint="--to")
     return start, end
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Any]:
-    with click.progressbar(length=max(1, total), label=label, file=sys.stderr, show_eta=True) as bar:
-        yield bar
 
 
 @click.command("download-data")
@@ -153,11 +150,13 @@ def _synthetic(store: Any, symbols: Sequence[str], interval_s: int, start: datet
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     for symbol, bars in generated.items():
-        with _progress(len(bars), f"{symbol} (synthetic)") as bar:
+        with ProgressReporter(f"{symbol} (synthetic)", "bars", len(bars)) as progress:
             for i in range(0, len(bars), 5000):
                 chunk = bars[i : i + 5000]
                 store.add(chunk)
-                bar.update(len(chunk))
+                progress.update(i + len(chunk))
+    if not any(generated.values()):
+        raise click.ClickException("stored 0 bars: the range is shorter than one bar")
     click.echo(f"generated {sum(len(b) for b in generated.values())} bars (seed {seed})")
 
 
@@ -168,27 +167,34 @@ def _download(settings: Any, store: Any, symbols: Sequence[str], interval_s: int
 
     clock = SystemClock()
     client = build_btcturk_client(settings, None, clock)
-    bars: dict[str, Any] = {}
-    shown: dict[str, int] = {}
+    reporters: dict[str, ProgressReporter] = {}
 
     def progress(symbol: str, done: int, total: int) -> None:
-        if symbol not in bars:
-            for other in bars.values():
-                other.render_finish()
-            bars[symbol] = click.progressbar(length=max(1, total), label=symbol, file=sys.stderr)
-            shown[symbol] = 0
-        bars[symbol].update(done - shown[symbol])
-        shown[symbol] = done
+        if symbol not in reporters:
+            for other in reporters.values():
+                other.__exit__(None, None, None)
+            reporters[symbol] = ProgressReporter(f"download {symbol}", "bars", total).__enter__()
+        reporters[symbol].update(done, total)
 
+    stop = min(end, clock.now())
     try:
-        results = download_candles(client, store, symbols, interval_s, start, min(end, clock.now()),
+        results = download_candles(client, store, symbols, interval_s, start, stop,
                                    progress=progress, now=clock.now())
     finally:
-        for bar in bars.values():
-            bar.render_finish()
+        for reporter in reporters.values():
+            reporter.__exit__(None, None, None)
+    empty: list[str] = []
     for r in results:
         resumed = f" (resumed after {r.resumed_from.isoformat()})" if r.resumed_from else ""
+        reason = r.empty_reason(interval_s, start, stop)
+        if reason is None and r.stored == 0:
+            resumed += ", already complete"
         click.echo(f"{r.symbol}: stored {r.stored} bars{resumed}")
+        if reason is not None:
+            empty.append(reason)
+    if empty:
+        # Exit 2: nothing usable was written for these symbols (documented in docs/backtest.md).
+        raise click.ClickException(f"stored 0 bars for {len(empty)} symbol(s): " + "; ".join(empty))
 
 
 @click.command("backtest")
@@ -197,7 +203,7 @@ def _download(settings: Any, store: Any, symbols: Sequence[str], interval_s: int
 @click.option("--strategy", default=None, help="Strategy name or dotted path (default trading.strategy).")
 @click.option("--interval", "interval_text", default=None, help="Strategy bar length (default trading.candle_interval_s).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("backtest-report"),
-              show_default=True, help="Directory for report.json, equity.csv, trades.csv, equity.png, run.json.")
+              show_default=True, help="Directory for report.json, report.html, equity.csv, trades.csv, round_trips.csv, equity.png, run.json.")
 @click.option("--synthetic-seed", type=int, default=None, help="Use offline 1m bars from the simulator's price engine instead of the database.")
 @click.pass_obj
 def backtest_command(
@@ -232,26 +238,38 @@ def backtest_command(
             raise click.ClickException(str(exc)) from None
         finally:
             engine.dispose()
-    with _progress(1, "backtest") as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = max(1, total)
-            bar.update(done - bar.pos)
-
+    with ProgressReporter("backtest", "strategy bars") as reporter:
         try:
-            output = run_backtest(settings, candles, out_dir, start, end, strategy, interval_s, progress)
+            output = run_backtest(settings, candles, out_dir, start, end, strategy, interval_s, reporter.update)
         except NoCandles as exc:
             raise click.ClickException(str(exc)) from None
     metrics = output.report.strategy
     bench = output.report.benchmark
-    click.echo(
+    lines = [
         f"bars {output.result.strategy_bars} x {len(symbols)} symbols, trades {metrics.trades}, "
         f"total return {metrics.total_return:.4%} (buy-and-hold {bench.total_return:.4%}), "
         f"max drawdown {metrics.max_drawdown:.4%}, fees {metrics.fees:.2f} + taxes {metrics.taxes:.2f}"
-    )
+    ]
     from btcbot.backtest.summary import summary_lines
 
-    for line in summary_lines(output.report, settings.trading.quote_asset):
-        click.echo(line)
+    lines.extend(summary_lines(output.report, settings.trading.quote_asset))
     denials = ", ".join(f"{code} {n}" for code, n in output.report.risk_denials) or "none"
-    click.echo(f"risk denials: {denials}")
+    lines.append(f"risk denials: {denials}")
+    for line in lines:
+        click.echo(line)
+    name = strategy or settings.trading.strategy
+    _write_html(output, out_dir, f"btcbot backtest: {name}, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+                settings.trading.quote_asset, lines)
     click.echo(f"report written to {out_dir}/ ({', '.join(sorted(output.files))})")
+
+
+def _write_html(output: Any, out_dir: Path, title: str, quote: str, lines: Sequence[str]) -> None:
+    """report.html when plotly (the ``charts`` extra) is installed; otherwise say how to get it."""
+    from btcbot.backtest.html_report import ChartsUnavailable, write_html_report
+
+    prices = {s: [(c.close_time, c.close) for c in bars] for s, bars in output.result.bars.items() if bars}
+    try:
+        output.files["report.html"] = write_html_report(out_dir / "report.html", output.report, prices, title,
+                                                        quote, lines)
+    except ChartsUnavailable as exc:
+        click.echo(f"report.html skipped: {exc}", err=True)
