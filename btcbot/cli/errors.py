@@ -79,6 +79,23 @@ def _broken_pipe() -> int:
     return int(ExitCode.ERROR)
 
 
+def _say(ctx_obj: object, text: str, code: ExitCode | int) -> None:
+    """The one line before an error exit: a JSON record when JSON logging is configured or asked
+    for (``--log-format``, the environment, the env file), else ``btcbot: <text>`` on stderr.
+    ``text`` is already redacted."""
+    from btcbot.observability.logging import log_exit, requested_format
+
+    loaded = getattr(ctx_obj, "_loaded", None)
+    if loaded is not None:
+        fmt: str | None = loaded.settings.observability.log_format
+    else:
+        fmt = requested_format(getattr(ctx_obj, "log_format", None), getattr(ctx_obj, "env_file", None))
+    if fmt == "json":
+        log_exit(text, int(code), warning=int(code) == int(ExitCode.LEASE_HELD), configured=loaded is not None)
+    else:
+        click.echo(f"btcbot: {text}", err=True)
+
+
 def run_cli(group: click.Group, argv: list[str] | None) -> int:
     # ctx.obj (the CliContext with the settings' redactor) only exists once the group callback
     # ran inside invoke(), so read it at the moment of the error, not before.
@@ -92,24 +109,25 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return int(exc.code)
     except ConfigError as exc:
         ctx_obj = holder[0].obj if holder else None
-        click.echo(f"btcbot: configuration error: {_redactor(ctx_obj)(str(exc))}", err=True)
+        _say(ctx_obj, f"configuration error: {_redactor(ctx_obj)(str(exc))}", ExitCode.CONFIG)
         return int(ExitCode.CONFIG)
     except LeaseHeld as exc:
-        click.echo(f"btcbot: {exc}", err=True)
+        _say(holder[0].obj if holder else None, str(exc), ExitCode.LEASE_HELD)
         return int(ExitCode.LEASE_HELD)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
         ctx_obj = holder[0].obj if holder else None
         message = _redactor(ctx_obj)(exc.format_message())
-        click.echo(f"btcbot: {message}", err=True)
-        return int(exc.exit_code) if exc.exit_code != 1 else int(ExitCode.CONFIG)
+        code = int(exc.exit_code) if exc.exit_code != 1 else int(ExitCode.CONFIG)
+        _say(ctx_obj, message, code)
+        return code
     except click.exceptions.Abort:
         click.echo("btcbot: aborted", err=True)
         return int(ExitCode.ERROR)
     except KeyboardInterrupt:
         # Every step boundary is a transaction: an interrupted command left consistent state.
-        click.echo("btcbot: interrupted", err=True)
+        _say(holder[0].obj if holder else None, "interrupted", ExitCode.ERROR)
         return int(ExitCode.ERROR)
     except BrokenPipeError:
         return _broken_pipe()
@@ -118,7 +136,7 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         redact = _redactor(ctx_obj)
         text = redact(_one_line(f"{type(exc).__name__}: {exc}"))
         if _qualname(exc) in _USAGE_ERRORS:
-            click.echo(f"btcbot: {_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", err=True)
+            _say(ctx_obj, f"{_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", ExitCode.CONFIG)
             return int(ExitCode.CONFIG)
         if _logging_configured(ctx_obj):
             # A bug keeps its traceback in the (redacting, no-locals) log; an environmental
@@ -130,7 +148,7 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
             else:
                 log.opt(exception=exc).error("unexpected error")
         label = "error" if _is_environmental(exc) else "unexpected error"
-        click.echo(f"btcbot: {label}: {text}", err=True)
+        _say(ctx_obj, f"{label}: {text}", ExitCode.ERROR)
         return int(ExitCode.ERROR)
 
 

@@ -2,8 +2,8 @@
 
 Only ``opentelemetry-api`` is required. Without ``configure_tracing`` (or without an endpoint) the
 API's no-op provider is in place and every span costs a few microseconds and records nothing.
-With an OTLP endpoint and the optional packages (``pip install btcbot[otel]``: opentelemetry-sdk and
-opentelemetry-exporter-otlp-proto-http) an SDK ``TracerProvider`` with a ``BatchSpanProcessor``
+With an OTLP endpoint and the optional packages (``pip install 'btcbot[otel]'``: opentelemetry-sdk and
+opentelemetry-exporter-otlp-proto-http; a missing one is a configuration error) an SDK ``TracerProvider`` with a ``BatchSpanProcessor``
 exports spans. The batch processor runs its own export thread; it only reads finished spans and
 never touches trading state.
 
@@ -48,7 +48,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from loguru import logger
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
 
@@ -118,24 +117,27 @@ def configure_tracing(
     ``exporter`` replaces the OTLP exporter (tests pass an ``InMemorySpanExporter``); then
     ``endpoint`` may be ``None``. With ``install_global`` the provider becomes the process-wide one
     (allowed once per process); otherwise use ``setup.tracer`` / ``get_tracer(setup.provider)``.
-    Missing optional packages are logged and leave tracing off rather than failing startup.
+    A configured endpoint with the ``otel`` extra missing raises ConfigError naming the install
+    command (:mod:`btcbot.observability.extras`): what is configured must be installed, tracing is
+    never silently off.
     """
     if endpoint is None and exporter is None:
         return TracingSetup(tracer=get_tracer())
+    from btcbot.observability.extras import require_tracing_packages
+
+    if exporter is None:
+        require_tracing_packages(endpoint)
     try:
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-    except ImportError:
-        logger.warning("tracing.disabled: opentelemetry-sdk is not installed (pip install btcbot[otel])")
-        return TracingSetup(tracer=get_tracer())
+    except ImportError:  # an exporter was passed in (tests) without the SDK: same answer
+        require_tracing_packages("in-process exporter")
+        raise
     if exporter is None:
         assert endpoint is not None
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError:
-            logger.warning("tracing.disabled: opentelemetry-exporter-otlp-proto-http is not installed")
-            return TracingSetup(tracer=get_tracer())
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         exporter = OTLPSpanExporter(endpoint=_traces_url(endpoint))
     if not isinstance(exporter, SpanExporter):
         raise TypeError("exporter must be an opentelemetry SpanExporter")

@@ -78,3 +78,104 @@ def test_command_with_configured_secret_keeps_it_out_of_logs(
     captured = capsys.readouterr()
     assert code != 0
     assert SECRET not in captured.err and SECRET not in captured.out
+
+
+# --- amounts: one helper, used for extras and for numbers inside messages -----------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("10000.000000000000000000", "10000"),  # NUMERIC(38,18) read back from the database
+        ("0.333333333333333333333333333", "0.33333333"),  # a 28-digit division result
+        ("0.000000015", "0.00000002"),  # half-even at the 8th place
+        ("1E-18", "0"),
+        ("-0E-18", "0"),
+        ("1E+4", "10000"),
+        ("-5.50", "-5.5"),
+        ("18999.99", "18999.99"),
+    ],
+)
+def test_fmt_amount(value: str, shown: str) -> None:
+    from decimal import Decimal
+
+    from btcbot.observability.logging import fmt_amount
+
+    assert fmt_amount(Decimal(value)) == shown
+
+
+def test_long_amounts_are_shortened_in_messages_and_extras_but_ids_are_not() -> None:
+    from decimal import Decimal
+
+    stream = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    logger.bind(event="risk.reject", cap=Decimal("71768.276667157384000000"), caps={"BTCTRY": Decimal("1E+3")}).info(
+        "gross 71878.2586 > cap 71768.276667157384; order 9007199254741992 at 18:28:27.306"
+    )
+    doc = json.loads(stream.getvalue())
+    assert doc["message"] == "gross 71878.2586 > cap 71768.27666716; order 9007199254741992 at 18:28:27.306"
+    assert doc["cap"] == "71768.27666716" and doc["caps"] == {"BTCTRY": "1000"}
+
+
+def test_console_renders_decimal_extras_with_the_same_helper() -> None:
+    from decimal import Decimal
+
+    stream = io.StringIO()
+    configure_logging(fmt="console", stream=stream)
+    logger.bind(tradable=Decimal("500.000000000000000000"), caps={"BTCTRY": Decimal("0.5")}).info("policy")
+    line = stream.getvalue().strip()
+    assert line.endswith('policy caps={"BTCTRY":"0.5"} tradable=500'), line
+
+
+# --- one format per stream ------------------------------------------------------------------------
+
+
+def test_stdlib_logging_and_warnings_come_out_as_json() -> None:
+    import logging
+    import warnings
+
+    stream = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    logging.getLogger("urllib3.connectionpool").warning("Retrying after connection broken")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("something is deprecated", DeprecationWarning, stacklevel=1)
+    docs = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [d["event"] for d in docs] == ["lib.urllib3.connectionpool", "lib.py.warnings"]
+    assert docs[0]["level"] == "WARNING" and "Retrying" in docs[0]["message"]
+    assert "something is deprecated" in docs[1]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_report_is_a_record_with_json_and_a_stdout_line_with_console(fmt: str) -> None:
+    from decimal import Decimal
+
+    from btcbot.observability.logging import report
+
+    log, out = io.StringIO(), io.StringIO()
+    configure_logging(fmt=fmt, level="WARNING", secrets=[SECRET], stream=log, stdout=out)
+    report(f"cycle 7: sent 1; equity 1234.500000000000000000 key {SECRET}", event="cycle.summary",
+           cycle_id=7, equity=Decimal("1234.500000000000000000"))
+    if fmt == "console":  # command output: shown whatever the log level, redacted and shortened
+        assert out.getvalue() == "cycle 7: sent 1; equity 1234.5 key ***\n" and log.getvalue() == ""
+    else:  # a log record at INFO: below WARNING it is filtered like any other record
+        assert out.getvalue() == "" and log.getvalue() == ""
+        configure_logging(fmt=fmt, level="INFO", secrets=[SECRET], stream=log, stdout=out)
+        report("cycle 8", event="cycle.summary", cycle_id=8, equity=Decimal("1234.500000000000000000"))
+        doc = json.loads(log.getvalue())
+        assert doc["event"] == "cycle.summary" and doc["cycle_id"] == 8 and doc["equity"] == "1234.5"
+        assert out.getvalue() == ""
+
+
+def test_requested_format_before_the_settings_load(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from btcbot.observability.logging import requested_format
+
+    assert isinstance(tmp_path, Path)
+    env_file = tmp_path / "bot.env"
+    env_file.write_text("BTCBOT_OBSERVABILITY__LOG_FORMAT=json\n")
+    assert requested_format("console", env_file, {}) == "console"  # --log-format wins
+    assert requested_format(None, env_file, {"BTCBOT_OBSERVABILITY__LOG_FORMAT": "CONSOLE"}) == "console"
+    assert requested_format(None, env_file, {}) == "json"
+    assert requested_format(None, tmp_path / "missing.env", {}) is None

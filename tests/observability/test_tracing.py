@@ -189,11 +189,15 @@ def test_configure_with_exporter_builds_an_sdk_provider_without_touching_the_glo
     assert not get_tracer().start_span("x").is_recording()  # global still no-op
 
 
-def test_configure_with_endpoint_but_no_otlp_package_stays_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A None entry in sys.modules makes the import raise ImportError, as if the extra were absent.
+def test_configure_with_endpoint_but_no_otlp_package_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is configured is installed: an endpoint without the exporter package is not silently
+    ignored any more (it used to leave tracing off with a warning); it names the install command."""
+    from btcbot.domain.errors import ConfigError
+
+    # A None entry in sys.modules makes the import fail, as if the extra were absent.
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
-    setup = configure_tracing("btcbot", "http://127.0.0.1:4318", install_global=False)
-    assert not setup.exporting
+    with pytest.raises(ConfigError, match=r"opentelemetry-exporter-otlp-proto-http is not installed.*pip install"):
+        configure_tracing("btcbot", "http://127.0.0.1:4318", install_global=False)
 
 
 def test_configure_with_endpoint_exports_otlp_over_http(receiver: Receiver) -> None:

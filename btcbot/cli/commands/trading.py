@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import click
+from loguru import logger
 
 from btcbot.cli.context import CliContext
 from btcbot.cli.errors import CommandExit
@@ -19,17 +20,24 @@ if TYPE_CHECKING:
 
 
 def _print_cycle(outcome: object) -> None:
+    """The per-cycle summary of ``run``/``once``, through the logging layer: a human line on
+    stdout with ``console`` logs, one ``cycle.summary`` JSON record with ``json`` logs."""
     from btcbot.app.operations import OnceOutcome
+    from btcbot.observability.logging import fmt_amount, report
 
     assert isinstance(outcome, OnceOutcome)
     r = outcome.result
     if r is None:
-        click.echo(f"cycle skipped (safe mode): {outcome.error}")
+        report(f"cycle skipped (safe mode): {outcome.error}", event="cycle.summary", outcome="skipped",
+               safe_mode=True, reasons=[outcome.error or ""])
         return
     decisions = ", ".join(r.decisions) or "no intents"
     mode = f" SAFE MODE: {'; '.join(r.reasons)}" if r.safe_mode else ""
-    equity = f" equity {r.equity:.2f}" if r.equity is not None else ""
-    click.echo(f"cycle {r.cycle_id}: {decisions}; sent {r.submitted}; state {r.trading_state}{equity}{mode}")
+    equity = f" equity {fmt_amount(r.equity, 2)}" if r.equity is not None else ""
+    report(f"cycle {r.cycle_id}: {decisions}; sent {r.submitted}; state {r.trading_state}{equity}{mode}",
+           event="cycle.summary", cycle_id=r.cycle_id, outcome="safe_mode" if r.safe_mode else "ok",
+           decisions=list(r.decisions), submitted=r.submitted, trading_state=str(r.trading_state),
+           equity=r.equity, safe_mode=r.safe_mode, reasons=list(r.reasons))
 
 
 @click.command("once")
@@ -38,8 +46,11 @@ def once_command(obj: CliContext) -> None:
     """Run exactly one cycle, then exit (for cron). Exit 3 when the cycle ran in safe mode,
     75 when another instance holds the lease."""
     from btcbot.app.operations import run_once
+    from btcbot.observability.extras import require_tracing_packages
 
-    outcome = run_once(obj.load().settings)
+    settings = obj.load().settings
+    require_tracing_packages(settings.observability.otel_exporter_endpoint)
+    outcome = run_once(settings)
     _print_cycle(outcome)
     if outcome.safe_mode:
         raise CommandExit(ExitCode.SAFE_MODE)
@@ -52,8 +63,10 @@ def run_command(obj: CliContext, max_cycles: int | None) -> None:
     """Trade continuously at trading.cycle_interval_s. SIGTERM/SIGINT finish the current cycle,
     checkpoint, release the lease and exit 0."""
     from btcbot.app.operations import run_forever
+    from btcbot.observability.extras import require_tracing_packages
 
     settings = obj.load().settings
+    require_tracing_packages(settings.observability.otel_exporter_endpoint)
     server: MetricsServer | None = None
     if settings.observability.metrics_port:
         server = _start_metrics(obj)
@@ -83,7 +96,8 @@ def _start_metrics(obj: CliContext) -> MetricsServer:
     server = MetricsServer(metrics, settings.observability.metrics_host, settings.observability.metrics_port,
                            settings.observability.healthz_max_age_s, SystemClock())
     port = server.start()
-    click.echo(f"metrics on http://{settings.observability.metrics_host}:{port}/metrics", err=True)
+    url = f"http://{settings.observability.metrics_host}:{port}/metrics"
+    logger.bind(event="metrics.listening", outcome="ok", url=url).info(f"metrics on {url}")
     return server
 
 
