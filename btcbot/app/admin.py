@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from btcbot.app.risk_admin import last_rearm_doc
 from btcbot.app.wiring import App, build_app, load_rules, open_database
 from btcbot.config.settings import Settings
 from btcbot.domain.enums import TradingState
@@ -34,6 +35,7 @@ def status(settings: Settings) -> dict[str, Any]:
             orders = uow.orders.list_non_terminal()
             breakers = uow.breakers.load()
             recent = uow.orders.list_recent(10)
+            rearmed = last_rearm_doc(uow.meta)
         last = None
         with engine.connect() as conn:
             row = conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar()
@@ -51,6 +53,7 @@ def status(settings: Settings) -> dict[str, Any]:
         "equity": str(snap.equity) if snap else None,
         "high_water_mark": str(snap.high_water_mark) if snap else None,
         "day_start_equity": str(snap.day_start_equity) if snap else None,
+        "last_rearm": rearmed,
         "reserve_bucket": str(reserve),
         "wallet": {a: str(v) for a, v in sorted(wallet.items())},
         "open_orders": [

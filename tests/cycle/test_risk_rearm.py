@@ -114,6 +114,9 @@ def test_a_rearm_is_journaled_alerted_and_shown(bot: Bot) -> None:
     payload = bot.scalar("SELECT payload FROM order_events WHERE event = 'risk_rearm'")
     assert json.loads(payload)["reason"] == "flat book, loss accepted"
     assert bot.scalar("SELECT count(*) FROM outbox WHERE key LIKE 'alert:risk_rearm:%'") == 1
+    assert bot.status()["last_rearm"] == last  # `status --json` shows it too
+    code, out = bot.cli("status")
+    assert code == 0 and "last re-arm" in out and "flat book, loss accepted" in out, out
 
 
 def test_held_coins_are_valued_at_the_current_price(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:

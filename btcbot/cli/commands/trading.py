@@ -140,6 +140,10 @@ def status_command(obj: CliContext, as_json: bool) -> None:
     else:
         click.echo(f"equity          {_amount(doc['equity'])}  (high-water {_amount(doc['high_water_mark'])}, "
                    f"day start {_amount(doc['day_start_equity'])})")
+    rearm = doc.get("last_rearm")
+    if rearm:
+        click.echo(f"last re-arm     {rearm['at']}: high-water {_amount(rearm['old_high_water'])} -> "
+                   f"{_amount(rearm['new_high_water'])} ({rearm['reason']})")
     click.echo(f"reserve bucket  {_amount(doc['reserve_bucket'])}")
     click.echo("wallet          " + (", ".join(f"{a} {_amount(v)}" for a, v in doc["wallet"].items()) or "empty"))
     click.echo("breakers        " + (", ".join(f"{g} {s}" for g, s in doc["breakers"].items()) or "all CLOSED"))
