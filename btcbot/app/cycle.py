@@ -16,6 +16,11 @@ next cycle's reconcile repairs from exchange truth.
 Safe mode (stale or missing market data, an open market-data/orders/account breaker, an
 unreachable exchange): risk-increasing open orders are cancelled, no new entries are sent,
 risk-reducing exits still are. `once` then exits 3.
+
+Shortfall gate: when reconcile sees the exchange hold less than the ledger and no order in flight
+explains it (``SyncResult.blocks_new_risk``), decide and risk run on a REDUCING view in that same
+cycle: no risk-increasing order is sent, exits are. The persisted state goes REDUCING only if the
+shortfall is still there on the next reconcile pass (as before).
 """
 
 from __future__ import annotations
@@ -253,7 +258,18 @@ class TradingCycle:
 
         market = fetched.market
         safe_mode = bool(reasons)
-        view = self.build_view(market, state.state)
+        decision_state = state.state
+        if sync is not None and sync.blocks_new_risk and decision_state is TradingState.ACTIVE:
+            # An unexplained shortfall is visible NOW: the money may be in an order we lost track
+            # of. No risk-increasing order from this cycle on (the risk engine sees REDUCING and
+            # denies them; exits stay allowed) until a lookup or `reconcile --apply` explains it.
+            # The persisted state becomes REDUCING only if the shortfall persists.
+            decision_state = TradingState.REDUCING
+            found = ", ".join(f"{x.asset} {x.diff}" for x in self._drifts) or "; ".join(sync.drift_reasons)
+            logger.bind(event="reconcile.shortfall_gate", outcome="no_new_risk").warning(
+                f"unexplained balance shortfall or conflict ({found}): no risk-increasing order this cycle"
+            )
+        view = self.build_view(market, decision_state)
         intents: list[Any] = []
         decisions: list[RiskDecision] = []
         if market is not None and market.fresh_symbols and state.state is not TradingState.HALTED:

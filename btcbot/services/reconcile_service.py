@@ -34,7 +34,7 @@ from loguru import logger
 
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
-from btcbot.domain.enums import OrderState
+from btcbot.domain.enums import OrderState, Side
 from btcbot.domain.errors import ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.ledger import Account as LedgerAccount
@@ -80,6 +80,8 @@ LATE_FILL_SCAN = 50
 #: How long after a REJECTED/NOT_PLACED verdict the order is still looked for on the exchange
 #: (at least the grace period). Later, only a balance shortfall on its assets triggers a look.
 NEVER_PLACED_WATCH_S = 900.0
+#: An unresolved BUY may have spent its notional plus fee, tax and price slippage: 2 % covers them.
+IN_FLIGHT_MARGIN = Decimal("1.02")
 
 
 @dataclass(frozen=True)
@@ -263,26 +265,49 @@ class ReconcileService:
             # fills, not drift. Without exchange balances there is no verdict either way.
             kept = tuple(c for c in report.corrections if not isinstance(c, BalanceDrift | ExternalSurplus))
             report = replace(report, corrections=kept)
-        in_flight = self._assets_in_flight(g.local)
-        if in_flight:
+        allowance = self._in_flight_allowance(g.local)
+        if allowance:
             # An order whose outcome is still being looked up (a ghost, or not yet visible) may
-            # already have moved these balances on the venue: no drift verdict on them until the
-            # lookup settles it (at the latest when the grace period ends).
+            # already have moved these balances on the venue, by at most what it could spend or
+            # sell: a shortfall within that is no verdict until the lookup settles it (at the
+            # latest when the grace period ends); a larger one is drift all the same.
             settled: list[Correction] = []
             for c in report.corrections:
-                if isinstance(c, BalanceDrift | ExternalSurplus) and c.asset in in_flight:
+                if isinstance(c, ExternalSurplus) and c.asset in allowance:
                     continue
+                if isinstance(c, BalanceDrift) and c.asset in allowance:
+                    limit = allowance[c.asset]
+                    if limit is None or -c.diff <= limit:
+                        continue
                 settled.append(c)
             report = replace(report, corrections=tuple(settled))
         return report
 
-    def _assets_in_flight(self, local: Sequence[ManagedOrder]) -> frozenset[str]:
-        assets: set[str] = set()
+    def _in_flight_allowance(self, local: Sequence[ManagedOrder]) -> dict[str, Decimal | None]:
+        """Per asset, the most that unresolved orders may have taken from it (None: no bound)."""
+        allowance: dict[str, Decimal | None] = {}
+
+        def add(asset: str, amount: Decimal | None) -> None:
+            current = allowance.get(asset, Decimal(0))
+            allowance[asset] = None if current is None or amount is None else current + amount
+
         for order in local:
-            if order.state in UNRESOLVED:
-                pair = parse_pair(order.symbol)
-                assets.update((pair.base, pair.quote))
-        return frozenset(assets)
+            if order.state not in UNRESOLVED:
+                continue
+            pair = parse_pair(order.symbol)
+            if order.side is Side.BUY:
+                if order.quote_amount is not None:
+                    spend: Decimal | None = order.quote_amount
+                elif order.price is not None:
+                    spend = order.quantity * order.price
+                else:
+                    spend = None
+                add(pair.quote, None if spend is None else spend * IN_FLIGHT_MARGIN)
+                add(pair.base, Decimal(0))  # its surplus is no verdict either
+            else:
+                add(pair.base, order.quantity)
+                add(pair.quote, Decimal(0))
+        return allowance
 
     # ---- executing -----------------------------------------------------------------------
 

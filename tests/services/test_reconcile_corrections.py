@@ -200,3 +200,16 @@ def test_an_unexplained_shortfall_blocks_new_risk_in_the_pass_that_sees_it(tmp_p
     assert second.blocks_new_risk and second.requires_reducing
     clean = r.service.sync(3, r.view({"TRY": "1000"}))
     assert not clean.blocks_new_risk
+
+
+def test_an_order_in_flight_explains_a_shortfall_only_up_to_what_it_could_spend(tmp_path: Path) -> None:
+    r = rig(tmp_path, CountingAccount(), at(100))
+    r.fund("TRY", "1000")
+    eth_buy = replace(order(S.UNKNOWN), client_order_id=make_client_order_id("s1", 1, "ETHTRY", Side.BUY, "x"),
+                      symbol="ETHTRY", quantity=Decimal("1"), price=Decimal("100"), created_at=at(90),
+                      updated_at=at(90))
+    r.add(eth_buy)
+    explained = r.service.sync(1, r.view({"TRY": "900"}))  # the ETH buy may have spent 100 TRY
+    assert explained.report.of_kind(BalanceDrift) == () and not explained.blocks_new_risk
+    beyond = r.service.sync(2, r.view({"TRY": "500"}))  # it cannot have spent 500
+    assert [d.asset for d in beyond.report.of_kind(BalanceDrift)] == ["TRY"] and beyond.blocks_new_risk
