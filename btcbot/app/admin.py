@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -11,11 +12,13 @@ from typing import Any
 from sqlalchemy import text
 
 from btcbot.app.risk_admin import last_rearm_doc
-from btcbot.app.wiring import App, build_app, load_rules, open_database
+from btcbot.app.wiring import App, breaker_settings, build_app, build_exchange, load_rules, open_database
 from btcbot.config.settings import Settings
+from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
-from btcbot.domain.errors import ConfigError
+from btcbot.domain.errors import ConfigError, ExchangeError
 from btcbot.domain.ledger import Account, external_adjustment
+from btcbot.domain.symbols import parse_pair
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.accounting import record_external_flow
@@ -100,6 +103,10 @@ def set_state(settings: Settings, state: TradingState, reason: str, now: datetim
     return old.state.value, state.value
 
 
+class MarketDataMissing(ExchangeError):
+    """``reconcile --apply`` would record a flow of a coin it cannot price. Operator: retry later."""
+
+
 @dataclass(frozen=True)
 class ReconcilePlan:
     rows: list[tuple[str, str, str]]
@@ -109,8 +116,15 @@ class ReconcilePlan:
 
 
 def reconcile(settings: Settings, apply: bool, reason: str | None, **inject: Any) -> ReconcilePlan:
+    """``btcbot reconcile [--apply]``: the operator's tool for exactly the moment the bot is in
+    trouble, so it works while a breaker is open: its reads go through a fresh set of breakers,
+    not the ones the bot saved (those stay as they are; the bot probes them when their cool-down
+    ends). An exchange that really is down fails the reads: one line, exit 1, nothing written."""
     app = build_app(settings, **inject)
     try:
+        if "exchange" not in inject:
+            app.exchange = build_exchange(settings, app.clock, BreakerBoard(breaker_settings(settings)),
+                                          app.credentials, app.engine, observer=app.telemetry.observer())
         app.lease.acquire()
         return _reconcile(app, apply, reason)
     finally:
@@ -121,6 +135,16 @@ def _exchange_view(app: App) -> ExchangeView:
     universe = set(app.settings.trading.symbols)
     tickers = {t.symbol: t.last for t in app.exchange.tickers() if t.symbol in universe}
     return ExchangeView(app.exchange.open_orders(), app.exchange.balances(), tickers)
+
+
+def _unpriced_flows(app: App, corrections: Sequence[object]) -> list[str]:
+    """Assets of the universe whose deposit/withdrawal cannot be valued (no ticker): recording
+    them would move equity as if the coins were worth 0."""
+    bases = {parse_pair(s).base for s in app.settings.trading.symbols}
+    return sorted(
+        c.asset for c in corrections
+        if isinstance(c, BalanceDrift | ExternalSurplus) and c.diff_quote is None and c.asset in bases
+    )
 
 
 def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
@@ -134,6 +158,12 @@ def _reconcile(app: App, apply: bool, reason: str | None) -> ReconcilePlan:
     balance_issues = [c for c in report.corrections if isinstance(c, BalanceDrift | ExternalSurplus)]
     if balance_issues and not (reason and reason.strip()):
         raise ConfigError("the plan records deposits/withdrawals: --reason is required with --apply")
+    unpriced = _unpriced_flows(app, report.corrections)
+    if unpriced:
+        raise MarketDataMissing(
+            f"no price for {', '.join(unpriced)}: a deposit/withdrawal of it cannot be valued; nothing applied, "
+            "retry when its ticker is back"
+        )
     with app.fenced_uow() as uow:
         cycle_id = uow.cycles.next_cycle_id()
         uow.cycles.start(cycle_id, app.clock.now(), "reconcile")

@@ -241,3 +241,31 @@ def _closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port  # closed again: connections are refused
+
+
+@pytest.mark.parametrize(("route", "group"), [(TICKER, "market_data"), ("GET /api/v1/users/balances", "account")])
+def test_reconcile_and_apply_work_while_a_saved_breaker_is_open(bot: Bot, route: str, group: str) -> None:
+    assert bot.cli("once")[0] == 0
+    bot.sim.admin.set_fault(route, kind="maintenance", message="SYSTEM_UNDER_MAINTENANCE")
+    assert bot.cli("once")[0] == EXIT_SAFE_MODE
+    assert bot.status()["breakers"][group] == "OPEN"  # saved: the next process starts with it open
+    bot.sim.admin.clear_faults()
+    held = read_book(bot.url).wallet["BTC"]
+    bot.sim.admin.set_balance("BTC", (held / 2).quantize(Decimal("0.00000001")))  # a withdrawal
+
+    code, out = bot.cli("reconcile")  # the operator's tool for exactly this moment
+    assert code == 0, out
+    assert "balance_drift" in out and "BTC" in out
+    code, out = bot.cli("reconcile", "--apply", "--reason", "withdrew BTC during maintenance")
+    assert code == 0, out
+    assert consistency_violations(bot.sim.state(), read_book(bot.url)) == []
+    assert bot.status()["breakers"][group] == "OPEN"  # the bot's own breaker is left to its cool-down
+
+
+def test_reconcile_says_in_one_line_why_not_when_the_exchange_is_really_down(bot: Bot) -> None:
+    assert bot.cli("once")[0] == 0
+    bot.sim.admin.set_fault("GET /api/v1/users/balances", kind="maintenance", message="SYSTEM_UNDER_MAINTENANCE")
+    code, out = bot.cli("reconcile")
+    assert code == 1
+    assert bot.scalar("SELECT count(*) FROM cycles WHERE settings_hash = 'reconcile'") == 0  # nothing written
+
