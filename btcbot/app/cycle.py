@@ -71,7 +71,7 @@ class CycleResult:
     submitted: int
     trading_state: TradingState
     decisions: tuple[str, ...] = ()
-    equity: Decimal | None = None
+    equity: Decimal | None = None  # None: unknown (a held coin has no price this cycle)
 
 
 @dataclass
@@ -336,7 +336,7 @@ class TradingCycle:
         d.failpoints.hit(AFTER_CHECKPOINT)
         d.telemetry.flush_alerts()
         duration_ms = (d.clock.monotonic() - start_mono) * 1000
-        d.telemetry.cycle_finished(view, new_state, duration_ms, now)
+        d.telemetry.cycle_finished(view, new_state, duration_ms, now, equity_known=priced)
         summary = [
             f"{x.intent.side} {x.intent.symbol} " + (f"denied {x.code.value}" if isinstance(x, Denied) else
                                                      f"approved {x.intent.quantity}")
@@ -349,7 +349,8 @@ class TradingCycle:
         return CycleResult(
             cycle_id=cycle_id, safe_mode=safe_mode, reasons=tuple(reasons), intents=len(intents),
             approved=sum(1 for x in decisions if isinstance(x, Approved)), denied=denied,
-            submitted=submitted, trading_state=new_state, decisions=tuple(summary), equity=view.equity,
+            submitted=submitted, trading_state=new_state, decisions=tuple(summary),
+            equity=view.equity if priced else None,  # unknown, never as if the unpriced coin were worth 0
         )
 
 

@@ -59,11 +59,18 @@ class Telemetry:
         with span(name, tracer=self.tracer or get_tracer(), **attributes):
             yield
 
-    def cycle_finished(self, view: PortfolioView, state: TradingState, duration_ms: float, at: datetime) -> None:
+    def cycle_finished(
+        self, view: PortfolioView, state: TradingState, duration_ms: float, at: datetime, equity_known: bool = True
+    ) -> None:
+        """``equity_known=False`` (a held coin has no price): equity and drawdown are exported as
+        NaN (unknown), never as if the coin were worth 0."""
         m = self.metrics
         drawdown = Decimal(0)
-        if view.high_water > 0:
-            drawdown = max(Decimal(0), 1 - view.equity / view.high_water) * 100
-        m.set_portfolio(view.equity, view.cash_free, drawdown)
+        if not equity_known:
+            m.set_portfolio(Decimal("NaN"), view.cash_free, Decimal("NaN"))
+        else:
+            if view.high_water > 0:
+                drawdown = max(Decimal(0), 1 - view.equity / view.high_water) * 100
+            m.set_portfolio(view.equity, view.cash_free, drawdown)
         m.set_trading_state(state)
         m.cycle_finished(duration_ms, at)

@@ -269,3 +269,20 @@ def test_reconcile_says_in_one_line_why_not_when_the_exchange_is_really_down(bot
     assert code == 1
     assert bot.scalar("SELECT count(*) FROM cycles WHERE settings_hash = 'reconcile'") == 0  # nothing written
 
+
+def test_equity_while_a_held_coin_has_no_price_is_unknown_never_zero(
+    bot: Bot, tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    textfile = tmp_cwd / "btcbot.prom"
+    monkeypatch.setenv("BTCBOT_OBSERVABILITY__METRICS_TEXTFILE", str(textfile))
+    code, out = bot.cli("once")  # buys all five
+    assert code == 0 and "equity unknown" not in out
+
+    bot.sim.admin.set_fault(TICKER, kind="maintenance", message="SYSTEM_UNDER_MAINTENANCE")
+    code, out = bot.cli("once")
+    assert code == EXIT_SAFE_MODE, out
+    assert "equity unknown" in out, out  # not the cash alone, as if the coins were worth 0
+    gauges = dict(line.split(" ", 1) for line in textfile.read_text().splitlines()
+                  if line.startswith(("portfolio_equity ", "drawdown_pct ")))
+    assert gauges == {"portfolio_equity": "NaN", "drawdown_pct": "NaN"}
+    assert Decimal(bot.status()["equity"]) > Decimal("99000")  # the last known equity, coins priced

@@ -33,7 +33,8 @@ def _print_cycle(outcome: object) -> None:
         return
     decisions = ", ".join(r.decisions) or "no intents"
     mode = f" SAFE MODE: {'; '.join(r.reasons)}" if r.safe_mode else ""
-    equity = f" equity {fmt_amount(r.equity, 2)}" if r.equity is not None else ""
+    # None: a held coin had no price this cycle; never print a total that counts it as 0.
+    equity = f" equity {fmt_amount(r.equity, 2)}" if r.equity is not None else " equity unknown"
     report(f"cycle {r.cycle_id}: {decisions}; sent {r.submitted}; state {r.trading_state}{equity}{mode}",
            event="cycle.summary", cycle_id=r.cycle_id, outcome="safe_mode" if r.safe_mode else "ok",
            decisions=list(r.decisions), submitted=r.submitted, trading_state=str(r.trading_state),
