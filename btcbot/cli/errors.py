@@ -79,19 +79,31 @@ def _broken_pipe() -> int:
     return int(ExitCode.ERROR)
 
 
-def _say(ctx_obj: object, text: str, code: ExitCode | int) -> None:
-    """The one line before an error exit: a JSON record when JSON logging is configured or asked
-    for (``--log-format``, the environment, the env file), else ``btcbot: <text>`` on stderr.
-    ``text`` is already redacted."""
-    from btcbot.observability.logging import log_exit, requested_format
+#: Commands a supervisor or cron runs: their error line follows the log format (issue 13). The
+#: interactive commands (status, config check, ...) keep a plain line for the person typing them.
+_LOGGED_COMMANDS = frozenset({"run", "once"})
 
-    loaded = getattr(ctx_obj, "_loaded", None)
-    if loaded is not None:
-        fmt: str | None = loaded.settings.observability.log_format
-    else:
-        fmt = requested_format(getattr(ctx_obj, "log_format", None), getattr(ctx_obj, "env_file", None))
+
+def _say(holder: list[click.Context], text: str, code: ExitCode | int) -> None:
+    """The one line before an error exit of ``run``/``once``: a JSON record when JSON logging is
+    configured or asked for (``--log-format``, the environment, the env file); otherwise, and for
+    every other command, ``btcbot: <text>`` on stderr. ``text`` is already redacted."""
+    ctx = holder[0] if holder else None
+    ctx_obj = ctx.obj if ctx is not None else None
+    fmt: str | None = None
+    if ctx is not None and ctx.invoked_subcommand in _LOGGED_COMMANDS:
+        from btcbot.observability.logging import requested_format
+
+        loaded = getattr(ctx_obj, "_loaded", None)
+        if loaded is not None:
+            fmt = loaded.settings.observability.log_format
+        else:
+            fmt = requested_format(getattr(ctx_obj, "log_format", None), getattr(ctx_obj, "env_file", None))
     if fmt == "json":
-        log_exit(text, int(code), warning=int(code) == int(ExitCode.LEASE_HELD), configured=loaded is not None)
+        from btcbot.observability.logging import log_exit
+
+        log_exit(text, int(code), warning=int(code) == int(ExitCode.LEASE_HELD),
+                 configured=getattr(ctx_obj, "_loaded", None) is not None)
     else:
         click.echo(f"btcbot: {text}", err=True)
 
@@ -109,10 +121,10 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         return int(exc.code)
     except ConfigError as exc:
         ctx_obj = holder[0].obj if holder else None
-        _say(ctx_obj, f"configuration error: {_redactor(ctx_obj)(str(exc))}", ExitCode.CONFIG)
+        _say(holder, f"configuration error: {_redactor(ctx_obj)(str(exc))}", ExitCode.CONFIG)
         return int(ExitCode.CONFIG)
     except LeaseHeld as exc:
-        _say(holder[0].obj if holder else None, str(exc), ExitCode.LEASE_HELD)
+        _say(holder, str(exc), ExitCode.LEASE_HELD)
         return int(ExitCode.LEASE_HELD)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -120,14 +132,14 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         ctx_obj = holder[0].obj if holder else None
         message = _redactor(ctx_obj)(exc.format_message())
         code = int(exc.exit_code) if exc.exit_code != 1 else int(ExitCode.CONFIG)
-        _say(ctx_obj, message, code)
+        _say(holder, message, code)
         return code
     except click.exceptions.Abort:
         click.echo("btcbot: aborted", err=True)
         return int(ExitCode.ERROR)
     except KeyboardInterrupt:
         # Every step boundary is a transaction: an interrupted command left consistent state.
-        _say(holder[0].obj if holder else None, "interrupted", ExitCode.ERROR)
+        _say(holder, "interrupted", ExitCode.ERROR)
         return int(ExitCode.ERROR)
     except BrokenPipeError:
         return _broken_pipe()
@@ -136,7 +148,7 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         redact = _redactor(ctx_obj)
         text = redact(_one_line(f"{type(exc).__name__}: {exc}"))
         if _qualname(exc) in _USAGE_ERRORS:
-            _say(ctx_obj, f"{_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", ExitCode.CONFIG)
+            _say(holder, f"{_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", ExitCode.CONFIG)
             return int(ExitCode.CONFIG)
         if _logging_configured(ctx_obj):
             # A bug keeps its traceback in the (redacting, no-locals) log; an environmental
@@ -148,7 +160,7 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
             else:
                 log.opt(exception=exc).error("unexpected error")
         label = "error" if _is_environmental(exc) else "unexpected error"
-        _say(ctx_obj, f"{label}: {text}", ExitCode.ERROR)
+        _say(holder, f"{label}: {text}", ExitCode.ERROR)
         return int(ExitCode.ERROR)
 
 

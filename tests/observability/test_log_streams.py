@@ -144,3 +144,13 @@ def test_json_from_the_env_file_covers_errors_before_the_settings_load(tmp_path:
     assert result.code == 2
     docs = parse_all(result)
     assert [d["event"] for d in docs] == ["cli.exit"]
+
+
+def test_interactive_commands_keep_a_plain_error_line_under_json(tmp_path: Path) -> None:
+    """`config check` is typed by a person: its error stays `btcbot: ...` even with JSON logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BTCBOT_")}
+    env.update({"PYTHONPATH": str(REPO_ROOT), "BTCBOT_OBSERVABILITY__LOG_FORMAT": "json",
+                "BTCBOT_TRADING__SYMBOLS": '["FOOTRY"]'})
+    result = btcbot(["config", "check"], env, tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith("btcbot: configuration error: ")

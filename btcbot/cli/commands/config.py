@@ -78,6 +78,7 @@ def check(obj: CliContext, as_json: bool) -> None:
     Exit 0 when valid, 2 with one line naming the problem otherwise.
     """
     from btcbot.config.secrets import load_credentials
+    from btcbot.observability.extras import require_tracing_packages
     from btcbot.strategies.registry import load_strategy
 
     loaded = obj.load()
@@ -85,6 +86,8 @@ def check(obj: CliContext, as_json: bool) -> None:
     load_credentials(settings, required=not settings.trading.dry_run)
     # A strategy that cannot be built would stop `once`/`run` with exit 2: say so here already.
     load_strategy(settings.trading.strategy, settings.trading.strategy_id)
+    # What is configured must be installed: an OTLP endpoint needs the otel extra.
+    require_tracing_packages(settings.observability.otel_exporter_endpoint)
     rows = _flatten(settings)
     if as_json:
         click.echo(json.dumps({"settings": rows, "sources": dict(loaded.sources)}, indent=2, sort_keys=True))
