@@ -8,8 +8,8 @@ meaningful.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -27,12 +27,18 @@ class MarketSnapshot:
     length ``interval_s``; the bar still forming is never included, so a decision never depends
     on a price that can still change. ``tickers`` are the latest tickers (may be missing for a
     symbol). Construction validates this; use :meth:`build` to filter and sort raw candles.
+
+    :meth:`bars` (added for O(1)-per-bar strategies) gives the same bars as ``candles[symbol]``
+    without copying them: a tuple for snapshots built by the constructor, a read-only view of the
+    backtester's window for snapshots made with :meth:`from_windows`. Read it during ``decide``;
+    do not keep it.
     """
 
     now: datetime
     interval_s: int
     tickers: Mapping[str, Ticker]
     candles: Mapping[str, tuple[Candle, ...]]
+    _windows: Mapping[str, Sequence[Candle]] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.interval_s <= 0:
@@ -72,6 +78,35 @@ class MarketSnapshot:
             cleaned[symbol] = tuple(by_open[t] for t in sorted(by_open))
         return cls(now=now, interval_s=interval_s, tickers=tickers, candles=cleaned)
 
+    @classmethod
+    def from_windows(
+        cls,
+        now: datetime,
+        interval_s: int,
+        tickers: Mapping[str, Ticker],
+        windows: Mapping[str, Sequence[Candle]],
+    ) -> MarketSnapshot:
+        """A snapshot over windows the caller has ALREADY validated (closed, sorted, one interval).
+
+        For producers that guarantee the invariants as they build the windows bar by bar (the
+        backtester): it skips the O(bars) checks and copies. ``candles[symbol]`` still returns a
+        tuple (materialized on first access); :meth:`bars` returns ``windows[symbol]`` as is.
+        """
+        snapshot = object.__new__(cls)
+        object.__setattr__(snapshot, "now", now)
+        object.__setattr__(snapshot, "interval_s", interval_s)
+        object.__setattr__(snapshot, "tickers", tickers)
+        object.__setattr__(snapshot, "candles", _TupleWindows(windows))
+        object.__setattr__(snapshot, "_windows", windows)
+        return snapshot
+
+    def bars(self, symbol: str) -> Sequence[Candle]:
+        """``candles[symbol]`` without a copy (empty if none); valid during the current decide."""
+        windows = self._windows
+        if windows is not None:
+            return windows.get(symbol, ())
+        return self.candles.get(symbol, ())
+
     def closes(self, symbol: str) -> tuple[Decimal, ...]:
         """Close prices of ``symbol``'s closed candles, oldest first (empty if none)."""
         return tuple(c.close for c in self.candles.get(symbol, ()))
@@ -83,6 +118,31 @@ class MarketSnapshot:
             return ticker.last
         bars = self.candles.get(symbol, ())
         return bars[-1].close if bars else None
+
+
+class _TupleWindows(Mapping[str, tuple[Candle, ...]]):
+    """``candles`` of a :meth:`MarketSnapshot.from_windows` snapshot: tuples made on first access."""
+
+    __slots__ = ("_windows", "_made")
+
+    def __init__(self, windows: Mapping[str, Sequence[Candle]]) -> None:
+        self._windows = windows
+        self._made: dict[str, tuple[Candle, ...]] = {}
+
+    def __getitem__(self, symbol: str) -> tuple[Candle, ...]:
+        made = self._made.get(symbol)
+        if made is None:
+            window = self._windows[symbol]
+            if not window:
+                raise KeyError(symbol)
+            made = self._made[symbol] = tuple(window)
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(s for s, w in self._windows.items() if w))
+
+    def __len__(self) -> int:
+        return sum(1 for w in self._windows.values() if w)
 
 
 @runtime_checkable
@@ -106,3 +166,17 @@ class Strategy(Protocol):
     ) -> list[OrderIntent]: ...
 
     def required_history(self) -> int: ...
+
+
+@runtime_checkable
+class BarFilter(Protocol):
+    """OPTIONAL extension of :class:`Strategy`: a cheap test that lets a caller skip quiet bars.
+
+    ``may_act(snapshot, tradable_symbols)`` returns False only if ``decide`` would return ``[]``
+    for this snapshot WHATEVER the portfolio. The backtester then skips the bar's portfolio view,
+    risk checks and ``decide``; the live cycle ignores it and always calls ``decide``, so a wrong
+    ``may_act`` shows up as a live/backtest difference in the parity test. Strategies without
+    it are called on every bar, as before.
+    """
+
+    def may_act(self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]) -> bool: ...

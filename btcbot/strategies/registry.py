@@ -1,6 +1,6 @@
 """Turn ``trading.strategy`` (``BTCBOT_TRADING__STRATEGY``) into a Strategy instance.
 
-Accepted values: a built-in name (``trend``, ``rebalance``; case-insensitive) or a dotted path to
+Accepted values: a built-in name (``trend``, ``rebalance``, ``ema_cross``; case-insensitive) or a dotted path to
 a user class, ``package.module:ClassName`` or ``package.module.ClassName``. The module must be
 importable (installed, or on ``PYTHONPATH``). The class is constructed as
 ``ClassName(strategy_id=...)`` and must satisfy :class:`btcbot.contracts.strategy.Strategy`.
@@ -14,12 +14,14 @@ from collections.abc import Callable
 
 from btcbot.contracts.strategy import Strategy
 from btcbot.domain.errors import ConfigError
+from btcbot.strategies.ema_cross import EmaCrossStrategy
 from btcbot.strategies.rebalance import RebalanceStrategy
 from btcbot.strategies.trend import TrendStrategy
 
 SETTING = "trading.strategy (BTCBOT_TRADING__STRATEGY)"
 
 BUILTIN_STRATEGIES: dict[str, Callable[[str], Strategy]] = {
+    "ema_cross": lambda strategy_id: EmaCrossStrategy(strategy_id=strategy_id),
     "rebalance": lambda strategy_id: RebalanceStrategy(strategy_id=strategy_id),
     "trend": lambda strategy_id: TrendStrategy(strategy_id=strategy_id),
 }
