@@ -7,7 +7,7 @@ max high, min low, summed volume. A bucket with no base bar produces no bar (a g
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -17,7 +17,11 @@ from btcbot.sim.engine.instruments import KNOWN_PAIRS, normalize_symbol
 
 def aggregate(candles: Iterable[Candle], interval_s: int) -> list[Candle]:
     """Bars of ``interval_s`` from sorted base bars of a shorter length that divides it."""
-    out: list[Candle] = []
+    return list(iter_aggregate(candles, interval_s))
+
+
+def iter_aggregate(candles: Iterable[Candle], interval_s: int) -> Iterator[Candle]:
+    """:func:`aggregate` as a stream: yields each bar once its bucket is complete."""
     bucket = -1
     symbol = ""
     o = h = lo = c = v = Decimal(0)
@@ -27,10 +31,10 @@ def aggregate(candles: Iterable[Candle], interval_s: int) -> list[Candle]:
         epoch = int(bar.open_time.timestamp())
         start = epoch - epoch % interval_s
         if start != bucket:
-            if bucket >= 0:
-                out.append(Candle(symbol, interval_s, datetime.fromtimestamp(bucket, UTC), o, h, lo, c, v))
-            elif out and start < bucket:
+            if start < bucket:
                 raise ValueError("candles must be sorted by open time")
+            if bucket >= 0:
+                yield Candle(symbol, interval_s, datetime.fromtimestamp(bucket, UTC), o, h, lo, c, v)
             bucket, symbol = start, bar.symbol
             o, h, lo, c, v = bar.open, bar.high, bar.low, bar.close, bar.volume
             continue
@@ -41,8 +45,7 @@ def aggregate(candles: Iterable[Candle], interval_s: int) -> list[Candle]:
         c = bar.close
         v += bar.volume
     if bucket >= 0:
-        out.append(Candle(symbol, interval_s, datetime.fromtimestamp(bucket, UTC), o, h, lo, c, v))
-    return out
+        yield Candle(symbol, interval_s, datetime.fromtimestamp(bucket, UTC), o, h, lo, c, v)
 
 
 def default_rules(symbols: Sequence[str]) -> dict[str, SymbolRules]:

@@ -62,6 +62,8 @@ class BacktestBook:
         self._fills = 0
         self._cache_key: tuple[int, str] | None = None
         self._cache: tuple[Decimal, Decimal] = (ZERO, ZERO)
+        #: Bumped by every posting: balances (wallet, reserve) changed.
+        self.version = 0
         self.post(genesis_postings(quote, starting_cash, "backtest starting capital"))
 
     def post(self, postings: list[Posting]) -> None:
@@ -69,6 +71,7 @@ class BacktestBook:
         after = apply_postings(self.balances, postings)
         check_balances(after)
         self.balances.update(after)
+        self.version += 1
 
     def wallet(self) -> dict[str, Decimal]:
         return {asset: amount for (account, asset), amount in self.balances.items()
@@ -100,10 +103,14 @@ class BacktestBook:
         return self.state
 
     def harvest(self, realized_mtd: Decimal, month: str, reserve: Decimal, now: datetime,
-                threshold: Decimal, ratio: Decimal, ref: str) -> Decimal:
-        """``StateService.harvest``: sweep the due profit to the reserve; returns harvested MTD."""
-        snap = self.snapshot
-        harvested = snap.harvested_mtd if snap and snap.month_key == month else ZERO
+                threshold: Decimal, ratio: Decimal, ref: str, harvested: Decimal | None = None) -> Decimal:
+        """``StateService.harvest``: sweep the due profit to the reserve; returns harvested MTD.
+
+        ``harvested``: what was harvested this month so far; None reads it from ``snapshot``.
+        """
+        if harvested is None:
+            snap = self.snapshot
+            harvested = snap.harvested_mtd if snap and snap.month_key == month else ZERO
         result = apply_harvest(MonthToDate(month, realized_mtd, harvested), reserve, now, self.tz, threshold, ratio)
         if result.amount > 0 and self.balance(Account.WALLET, self.quote) >= result.amount:
             self.post(harvest_transfer(self.quote, result.amount, ref))

@@ -13,29 +13,49 @@ The strategy sees the same inputs it sees live: a ticker whose last/bid/ask is t
 closed candles of its interval (a sliding window of ``required_history()`` bars), and a
 ``PortfolioView`` built by the same service. Deterministic: no clock, no randomness, no I/O.
 
-Speed: the per-base-bar cost is aggregation only; everything else runs once per strategy bar and
-per symbol, over small fixed-size windows (nothing grows with the length of the backtest except
-the equity curve and the trade list).
+Work only where something happens. Every bar costs: merging the symbols' next bars, one window
+append per symbol, the mark-to-market equity (one multiply-add per held symbol) and the running
+high-water mark / day-start equity. The rest is done only when it can matter:
+
+* a strategy implementing ``BarFilter.may_act`` (e.g. ``ema_cross``) is asked first; when it says
+  nothing can happen at this bar, the bar's portfolio view, ``decide`` and risk are skipped
+  (``decide`` would have returned ``[]`` whatever the portfolio). Strategies without it are
+  decided on every bar, as before;
+* the post-trade check (``RiskEngine.post_trade``: the trading state of the NEXT bar) runs at
+  once on bars with a decision, a fill, a pending order or a new month, and on every
+  ``STATE_EVERY_S`` of bar time; on other bars it is evaluated lazily, exactly, from that bar's
+  recorded mark when the next decision needs the state (the check depends only on the view, never
+  on the previous state, since a backtest never HALTs). So every decision sees exactly the state
+  the live cycle would have; ``state_changes`` has that resolution on quiet stretches;
+* harvest runs on bars with a fill and on the first bar of a month (the only times realized PnL
+  month-to-date can change); the snapshot (high-water mark, day-start equity, harvested) is kept
+  as running values instead of being rebuilt every bar.
+
+Memory: candles may be STREAMED (any iterables per symbol, e.g. ``SqlCandleStore.iter_range``);
+only the strategy's window of ``required_history()`` bars per symbol is held, plus ``result.bars``
+unless ``keep_bars=False``. The equity curve, exposures and fills grow with the run.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from btcbot.backtest.bars import aggregate, default_rules
+from btcbot.backtest.bars import default_rules, iter_aggregate
 from btcbot.backtest.book import BacktestBook
 from btcbot.backtest.fills import FillModel
+from btcbot.backtest.windows import LastCloseTickers, RiskCalendar, WindowView, merge_bars
 from btcbot.config.settings import Settings
 from btcbot.contracts.strategy import MarketSnapshot, Strategy
 from btcbot.domain.enums import TradingState
 from btcbot.domain.exchange_models import Fill, OrderRequest
 from btcbot.domain.intents import Approved, Denied, OrderIntent
-from btcbot.domain.ledger import Account
-from btcbot.domain.market import Candle, SymbolRules, Ticker
+from btcbot.domain.ledger import Account, PortfolioSnapshot
+from btcbot.domain.market import Candle, SymbolRules
+from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.symbols import parse_pair
 from btcbot.domain.venue import VenueRejection, build_order_request, min_order_notional
 from btcbot.services.execution.client_order_id import client_order_id_for
@@ -91,6 +111,110 @@ def fee_schedule(settings: Settings) -> FeeSchedule:
     return FeeSchedule(capital.maker_fee_bps / BPS, capital.taker_fee_bps / BPS, capital.fee_tax_ratio)
 
 
+
+#: Bar time between two post-trade checks on quiet stretches (the timeline's resolution there).
+STATE_EVERY_S = 3600
+
+
+class _Mark:
+    """One bar's portfolio inputs: enough to build that bar's view later, exactly."""
+
+    __slots__ = ("index", "now", "prices", "seen", "wallet", "reserve", "equity", "high_water",
+                 "day", "day_start", "month", "harvested", "state", "checked")
+
+    def __init__(self, index: int, now: datetime, prices: dict[str, Decimal], seen: dict[str, datetime],
+                 wallet: dict[str, Decimal], reserve: Decimal, equity: Decimal, state: TradingState) -> None:
+        self.index = index
+        self.now = now
+        self.prices = prices
+        self.seen = seen
+        self.wallet = wallet
+        self.reserve = reserve
+        self.equity = equity
+        self.high_water = equity
+        self.day = ""
+        self.day_start = equity
+        self.month = ""
+        self.harvested = ZERO
+        #: The trading state this bar's view carries (the previous bar's post-trade result).
+        self.state = state
+        #: True once this bar's post-trade check ran (its result is the next bar's state).
+        self.checked = False
+
+
+class _Run:
+    """The mutable state of one :meth:`BacktestEngine.run`."""
+
+    def __init__(self, engine: BacktestEngine, result: BacktestResult) -> None:
+        self.engine = engine
+        self.result = result
+        self.book = BacktestBook(engine._quote, engine._cash, engine._tz)
+        self.calendar = RiskCalendar(engine._tz)
+        self.pending: list[_Pending] = []
+        self.next_id = 1
+        self.state = TradingState.ACTIVE  # the state the next bar's view carries
+        self.prev: _Mark | None = None
+        self.prev2: _Mark | None = None
+        self._version = -1
+        self.wallet: dict[str, Decimal] = {}
+        self.reserve = ZERO
+        self.held: list[tuple[str, Decimal]] = []  # (symbol, quantity) sorted: the valued positions
+
+    def balances(self) -> None:
+        """Refresh the cached wallet, reserve and held positions after the book changed."""
+        book = self.book
+        if book.version == self._version:
+            return
+        self._version = book.version
+        self.wallet = book.wallet()
+        self.reserve = book.balance(Account.RESERVE, self.engine._quote)
+        positions = self.engine._portfolio.positions(self.wallet)
+        self.held = sorted(positions.items())
+
+    def snapshot_of(self, mark: _Mark) -> PortfolioSnapshot:
+        realized, notional = self.book.accounting(mark.now)
+        return PortfolioSnapshot(
+            at=mark.now, cycle_id=mark.index, equity=mark.equity, high_water_mark=mark.high_water,
+            day_start_equity=mark.day_start, day_key=mark.day, reserve_bucket=mark.reserve,
+            rolling_notional_30d=notional, realized_pnl_mtd=realized, month_key=mark.month,
+            harvested_mtd=mark.harvested,
+        )
+
+    def view(self, mark: _Mark, before: _Mark | None) -> PortfolioView:
+        """Exactly the view the per-bar loop built at ``mark`` (``before``: the bar before it)."""
+        realized, notional = self.book.accounting(mark.now)
+        now = mark.now
+        return self.engine._portfolio.view(PortfolioInputs(
+            wallet=mark.wallet,
+            reserve=mark.reserve,
+            prices=mark.prices,
+            open_orders=(),
+            snapshot=self.snapshot_of(before) if before is not None else None,
+            trading_state=mark.state,
+            market_age_s={s: (now - t).total_seconds() for s, t in mark.seen.items()},
+            realized_pnl_mtd=realized,
+            rolling_notional=notional,
+            now=now,
+        ))
+
+    def post_trade(self, mark: _Mark, view: PortfolioView) -> None:
+        """The live persist step's state update: the post-trade check of ``mark``'s view."""
+        post = self.engine._risk.post_trade(view, mark.now)
+        state = self.book.apply_post_trade(post)
+        codes = tuple(sorted({reason.split(":", 1)[0] for reason in post.reasons}))
+        changes = self.result.state_changes
+        if not changes or changes[-1][1:] != (state, codes):
+            changes.append((mark.now, state, codes))
+        mark.checked = True
+        self.state = state
+
+    def settle_previous(self) -> None:
+        """Make sure the previous bar's post-trade check ran (lazily, from its mark)."""
+        prev = self.prev
+        if prev is not None and not prev.checked:
+            self.post_trade(prev, self.view(prev, self.prev2))
+
+
 class BacktestEngine:
     """One configured backtest; :meth:`run` may be called once per instance."""
 
@@ -124,6 +248,10 @@ class BacktestEngine:
         )
         self._portfolio = PortfolioService(self._symbols, self._quote, fees.taker_rate, self._tz)
         self._record = record_decisions
+        may_act = getattr(strategy, "may_act", None)
+        self._may_act: Callable[[MarketSnapshot, Sequence[str]], bool] | None = (
+            may_act if callable(may_act) else None
+        )
 
     @property
     def interval_s(self) -> int:
@@ -131,122 +259,168 @@ class BacktestEngine:
 
     def strategy_bars(self, candles: Mapping[str, Sequence[Candle]]) -> dict[str, list[Candle]]:
         """Per symbol, the bars the strategy decides on (aggregated when the input is finer)."""
-        out: dict[str, list[Candle]] = {}
-        for symbol in self._symbols:
-            bars = list(candles.get(symbol, ()))
-            if bars and bars[0].interval_s != self._interval:
-                bars = aggregate(bars, self._interval)
-            out[symbol] = bars
-        return out
+        return {s: list(self._stream(candles.get(s, ()), [0])) for s in self._symbols}
 
-    def run(self, candles: Mapping[str, Sequence[Candle]], progress: Progress | None = None) -> BacktestResult:
-        """Replay ``candles`` (per symbol, sorted, one interval dividing ``interval_s``)."""
+    def _stream(self, bars: Iterable[Candle], counter: list[int]) -> Iterator[Candle]:
+        """The symbol's strategy bars, aggregated on the fly when finer; counts the input bars."""
+        it = iter(bars)
+        first = next(it, None)
+        if first is None:
+            return iter(())
+
+        def counted() -> Iterator[Candle]:
+            counter[0] += 1
+            yield first
+            for bar in it:
+                counter[0] += 1
+                yield bar
+
+        if first.interval_s != self._interval:
+            return iter_aggregate(counted(), self._interval)
+        return counted()
+
+    def run(
+        self,
+        candles: Mapping[str, Iterable[Candle]],
+        progress: Progress | None = None,
+        keep_bars: bool = True,
+        expected_bars: int | None = None,
+    ) -> BacktestResult:
+        """Replay ``candles`` (per symbol, sorted, one interval dividing ``interval_s``).
+
+        ``candles`` may be lists or streams (iterables read once). ``keep_bars=False`` leaves
+        ``result.bars`` empty (a long streamed run then holds only the strategy's windows).
+        ``expected_bars``: the progress total for streams (lists are counted).
+        """
         result = BacktestResult(self._interval)
-        result.base_bars = sum(len(candles.get(s, ())) for s in self._symbols)
-        bars = self.strategy_bars(candles)
-        result.bars = bars
-        times = sorted({b.open_time for s in self._symbols for b in bars[s]})
-        result.strategy_bars = len(times)
-        if not times:
-            return result
+        counters = {s: [0] for s in self._symbols}
+        streams = {s: self._stream(candles.get(s, ()), counters[s]) for s in self._symbols}
+        total = expected_bars or 0
+        if not total and all(isinstance(candles.get(s, ()), Sized) for s in self._symbols):
+            sizes = [len(candles.get(s, ())) for s in self._symbols]  # type: ignore[arg-type]
+            total = max(sizes, default=0)
+            finest = min((b[0].interval_s for b in (candles.get(s, ()) for s in self._symbols)
+                          if isinstance(b, Sequence) and b), default=self._interval)
+            total = -(-total * finest // self._interval)
+        if keep_bars:
+            result.bars = {s: [] for s in self._symbols}
+        self._loop(result, streams, progress, total, keep_bars)
+        result.base_bars = sum(c[0] for c in counters.values())
+        return result
 
+    def _loop(self, result: BacktestResult, streams: Mapping[str, Iterator[Candle]], progress: Progress | None,
+              total: int, keep_bars: bool) -> None:
         step = timedelta(seconds=self._interval)
         history = max(1, self._strategy.required_history())
         windows: dict[str, deque[Candle]] = {s: deque(maxlen=history) for s in self._symbols}
-        pointers = dict.fromkeys(self._symbols, 0)
-        last_close: dict[str, Decimal] = {}
-        last_seen: dict[str, datetime] = {}
-        book = BacktestBook(self._quote, self._cash, self._tz)
+        views = {s: WindowView(w) for s, w in windows.items()}
+        state_every = max(1, STATE_EVERY_S // self._interval)
+        run = _Run(self, result)
+        book = run.book
         capital = self._settings.capital
-        pending: list[_Pending] = []
-        next_id = 1
-        total = len(times)
-
-        for index, opened in enumerate(times):
+        prices: dict[str, Decimal] = {}
+        seen: dict[str, datetime] = {}
+        may_act = self._may_act
+        record = self._record
+        strategy = self._strategy
+        index = -1
+        for opened, current in merge_bars(streams):
+            index += 1
             now = opened + step
-            current: dict[str, Candle] = {}
-            for symbol in self._symbols:
-                series = bars[symbol]
-                pointer = pointers[symbol]
-                if pointer < len(series) and series[pointer].open_time == opened:
-                    current[symbol] = series[pointer]
-                    pointers[symbol] = pointer + 1
+            filled = False
+            if run.pending:
+                before = len(result.trades)
+                run.pending = self._fill_pending(run.pending, current, book, result, opened)
+                filled = len(result.trades) != before
 
-            # execute: orders decided at the previous close fill at this bar's open
-            if pending:
-                pending = self._fill_pending(pending, current, book, result, opened)
-
+            prices = prices.copy()
+            seen = seen.copy()
             for symbol, bar in current.items():
                 windows[symbol].append(bar)
-                last_close[symbol] = bar.close
-                last_seen[symbol] = now
+                prices[symbol] = bar.close
+                seen[symbol] = now
+                if keep_bars:
+                    result.bars[symbol].append(bar)
 
-            realized, notional = book.accounting(now)
-            view = self._portfolio.view(PortfolioInputs(
-                wallet=book.wallet(),
-                reserve=book.balance(Account.RESERVE, self._quote),
-                prices=last_close,
-                open_orders=(),
-                snapshot=book.snapshot,
-                trading_state=book.state,
-                market_age_s={s: (now - t).total_seconds() for s, t in last_seen.items()},
-                realized_pnl_mtd=realized,
-                rolling_notional=notional,
-                now=now,
-            ))
-            result.equity_curve.append((now, view.equity))
-            result.exposures.append(sum((q * last_close[s] for s, q in view.positions.items()), ZERO))
+            run.balances()
+            value = sum((q * prices[s] for s, q in run.held), ZERO)
+            # = mark_to_market_equity(cash_total, held, prices), the same Decimal operations in order
+            equity = run.wallet.get(self._quote, ZERO) + run.reserve + value - ZERO
+            mark = _Mark(index, now, prices, seen, run.wallet, run.reserve, equity, run.state)
+            day, month = run.calendar.keys(now)
+            mark.day, mark.month = day, month
+            prev = run.prev
+            new_month = prev is None or prev.month != month
+            if prev is not None:
+                mark.high_water = max(equity, prev.high_water)
+                if prev.day == day:
+                    mark.day_start = prev.day_start
+                if not new_month:
+                    mark.harvested = prev.harvested
+            result.equity_curve.append((now, equity))
+            result.exposures.append(value)
 
-            # decide -> risk -> round
-            if view.trading_state is not TradingState.HALTED and current:
-                tickers = {
-                    s: Ticker(s, c, c, c, c, c, c, ZERO, last_seen[s]) for s, c in last_close.items()
-                }
-                snapshot = MarketSnapshot(
-                    now=now,
-                    interval_s=self._interval,
-                    tickers=tickers,
-                    candles={s: tuple(w) for s, w in windows.items() if w},
-                )
+            # decide -> risk -> round (only when the strategy may act at this bar)
+            view: PortfolioView | None = None
+            acted = False
+            if current:
+                snapshot = MarketSnapshot.from_windows(now, self._interval, LastCloseTickers(prices, seen), views)
                 tradable = tuple(s for s in self._symbols if s in current)
-                intents = self._strategy.decide(snapshot, view, tradable)
-                denied: list[str] = []
-                if intents:
-                    for decision in self._risk.pre_trade(intents, view, now):
-                        if isinstance(decision, Denied):
-                            result.denials[decision.code.value] += 1
-                            denied.append(decision.code.value)
-                            continue
-                        prepared = self._prepare(decision, index)
-                        if isinstance(prepared, VenueRejection):
-                            result.venue_refusals[prepared.code.value] += 1
-                            continue
-                        pending.append(_Pending(prepared, next_id))
-                        next_id += 1
-                if self._record:
-                    result.decisions.append(BarDecision(now, tuple(intents), tuple(sorted(denied))))
-            elif self._record:
+                if may_act is None or may_act(snapshot, tradable):
+                    acted = True
+                    run.settle_previous()
+                    mark.state = run.state
+                    view = run.view(mark, prev)
+                    intents = strategy.decide(snapshot, view, tradable)
+                    denied = self._submit(intents, view, now, index, run) if intents else []
+                    if record:
+                        result.decisions.append(BarDecision(now, tuple(intents), tuple(sorted(denied))))
+                elif record:
+                    result.decisions.append(BarDecision(now, ()))
+            elif record:
                 result.decisions.append(BarDecision(now, ()))
 
-            # persist: post-trade state, harvest, snapshot (as the live cycle's persist step)
-            post = self._risk.post_trade(view, now)
-            state = book.apply_post_trade(post)
-            codes = tuple(sorted({reason.split(":", 1)[0] for reason in post.reasons}))
-            if not result.state_changes or result.state_changes[-1][1:] != (state, codes):
-                result.state_changes.append((now, state, codes))
-            harvested = book.harvest(
-                view.realized_pnl_mtd, view.pnl_month or "", view.reserve_bucket, now,
-                capital.harvest_threshold, capital.harvest_ratio, f"harvest:{view.pnl_month}:{index}",
-            )
-            book.snapshot = self._portfolio.snapshot(view, index, now, harvested)
+            # persist: post-trade state and harvest (as the live cycle's persist step)
+            if acted or filled or run.pending or new_month or index % state_every == 0:
+                if view is None:
+                    run.settle_previous()
+                    mark.state = run.state
+                    view = run.view(mark, prev)
+                run.post_trade(mark, view)
+                if filled or new_month:
+                    realized, _ = book.accounting(now)
+                    mark.harvested = book.harvest(
+                        realized, month, mark.reserve, now, capital.harvest_threshold, capital.harvest_ratio,
+                        f"harvest:{month}:{index}", harvested=mark.harvested,
+                    )
+            run.prev2, run.prev = prev, mark
             if progress is not None and (index + 1) % PROGRESS_EVERY == 0:
-                progress(index + 1, total)
+                progress(index + 1, max(total, index + 1))
 
-        result.unfilled += len(pending)
+        run.settle_previous()
+        result.strategy_bars = index + 1
+        result.unfilled += len(run.pending)
         result.final_state = book.state
         if progress is not None:
-            progress(total, total)
-        return result
+            progress(index + 1, index + 1)
+
+    def _submit(self, intents: Sequence[OrderIntent], view: PortfolioView, now: datetime, index: int,
+                run: _Run) -> list[str]:
+        """Risk-check the intents; approved ones are rounded by the venue rules and queued."""
+        result = run.result
+        denied: list[str] = []
+        for decision in self._risk.pre_trade(intents, view, now):
+            if isinstance(decision, Denied):
+                result.denials[decision.code.value] += 1
+                denied.append(decision.code.value)
+                continue
+            prepared = self._prepare(decision, index)
+            if isinstance(prepared, VenueRejection):
+                result.venue_refusals[prepared.code.value] += 1
+                continue
+            run.pending.append(_Pending(prepared, run.next_id))
+            run.next_id += 1
+        return denied
 
     def _prepare(self, approved: Approved, cycle_id: int) -> OrderRequest | VenueRejection:
         """Exactly what ``OrderService.prepare`` does with an approval (venue rounding)."""
