@@ -161,6 +161,7 @@ def one_of_each_kind(at: datetime) -> list[Alert]:
         catalog.invariant_violation("ledger_balanced", "sum of postings is 0.01", "7", at),
         catalog.risk_rearm(Decimal("100000"), Decimal("84000"), "flat book after review", at),
         catalog.cost_basis_unknown("BTCTRY", 77, Decimal("0.01"), Decimal("2000000"), at),
+        catalog.database_outage(75.0, "OperationalError: server closed the connection", at, at),
     ]
 
 

@@ -17,6 +17,7 @@ lease_lost             fencing token                                  critical
 invariant_violation    invariant name + cycle                         critical
 risk_rearm             time of the re-arm                             warning
 cost_basis_unknown     trade id                                       warning
+database_outage        start of the outage (+ "recovered")            critical/info
 =====================  =============================================  =====================
 """
 
@@ -158,5 +159,29 @@ def cost_basis_unknown(symbol: str, trade_id: int, quantity: Decimal, price: Dec
         "that part has no known cost and was booked at zero profit",
         {"symbol": symbol, "trade_id": str(trade_id), "quantity": str(quantity), "price": str(price)},
         f"cost_basis_unknown:{trade_id}",
+        at,
+    )
+
+
+def database_outage(elapsed_s: float, error: str, since: datetime, at: datetime) -> Alert:
+    """``btcbot run`` cannot reach its database; sent directly (the outbox is in that database)."""
+    return Alert(
+        AlertKind.DATABASE_OUTAGE,
+        Severity.CRITICAL,
+        f"database unreachable for {elapsed_s:.0f} s; no cycle runs (nothing is sent) until it answers",
+        {"elapsed_s": f"{elapsed_s:.0f}", "error": error, "since": since.isoformat()},
+        f"database_outage:{since.isoformat()}",
+        at,
+    )
+
+
+def database_recovered(outage_s: float, since: datetime, at: datetime) -> Alert:
+    """The database answers again after an outage; the run loop resumed."""
+    return Alert(
+        AlertKind.DATABASE_OUTAGE,
+        Severity.INFO,
+        f"database answers again after {outage_s:.0f} s; cycles resumed",
+        {"outage_s": f"{outage_s:.0f}", "since": since.isoformat()},
+        f"database_recovered:{since.isoformat()}",
         at,
     )

@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     INVARIANT_VIOLATION = "invariant_violation"
     RISK_REARM = "risk_rearm"
     COST_BASIS_UNKNOWN = "cost_basis_unknown"
+    DATABASE_OUTAGE = "database_outage"
 
 
 class Severity(StrEnum):
