@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from btcbot.domain.enums import OrderState, VenueOrderStatus
+from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.errors import IllegalTransition, InvariantViolation
 from btcbot.services.execution.order_events import (
     OrderEvent,
     on_ack,
     on_ambiguous,
     on_cancel_requested,
+    on_exchange_correction,
     on_exchange_order,
     on_fill,
     on_not_found_after_grace,
@@ -311,3 +312,25 @@ def test_functions_are_pure() -> None:
     on_fill(before, fill("0.5"), at(6))
     assert before.filled_quantity == 0 and before.state is S.OPEN
     assert before.client_order_id == CID
+
+
+@pytest.mark.parametrize("state", list(OrderState))
+def test_exchange_correction_reopens_only_orders_we_believed_never_placed(state: OrderState) -> None:
+    o = order(state, reject_reason="UNKNOWN", reject_code=0)
+    row = xorder(VenueOrderStatus.CLOSED, left=Decimal(0))
+    if state not in (OrderState.REJECTED, OrderState.NOT_PLACED):
+        with pytest.raises(IllegalTransition):
+            on_exchange_correction(o, 5001, row, at(5))
+        return
+    reopened, event = on_exchange_correction(o, 5001, row, at(5))
+    assert event is OrderEvent.CORRECTED_BY_EXCHANGE
+    assert (reopened.state, reopened.exchange_order_id, reopened.updated_at) == (OrderState.UNKNOWN, 5001, at(5))
+    assert (reopened.reject_reason, reopened.reject_code) == ("UNKNOWN", 0)  # kept as history
+    assert on_fill(reopened, fill("1.0"), at(6))[0].state is OrderState.FILLED  # the usual road follows
+
+
+def test_exchange_correction_refuses_a_row_of_another_order() -> None:
+    with pytest.raises(IllegalTransition):
+        on_exchange_correction(order(OrderState.REJECTED), 5001, xorder(VenueOrderStatus.CLOSED, side=Side.SELL), at(5))
+    with pytest.raises(IllegalTransition):
+        on_exchange_correction(order(OrderState.REJECTED), 5002, xorder(VenueOrderStatus.CLOSED), at(5))
