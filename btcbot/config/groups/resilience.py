@@ -15,3 +15,4 @@ class ResilienceSettings(Group):
     breaker_threshold: int = Field(5, ge=1, le=100, description="Consecutive failures that open an endpoint group's breaker.")
     breaker_cooldown_s: float = Field(60.0, ge=1, le=3600, description="Seconds a breaker stays open before a probe.")
     breaker_half_open_probes: int = Field(1, ge=1, le=10, description="Successful probes needed to close a half-open breaker.")
+    time_sync_max_round_trip_s: float = Field(1.0, gt=0, le=4, description="Longest server-time round trip whose midpoint is trusted; slower syncs are measured again.")
