@@ -91,6 +91,7 @@ def _guarded_cycle(app: App) -> OnceOutcome:
     """One cycle with the error policy applied (ARCHITECTURE.md section 6)."""
     try:
         result = app.cycle().run()
+        app.housekeeping()  # retention, when due (daily)
         return OnceOutcome(result, result.safe_mode)
     except ExchangeUnavailable as exc:
         logger.bind(event="cycle.safe_mode", outcome="exchange_unavailable").warning(str(exc))
@@ -180,7 +181,7 @@ def run_forever(
             if on_cycle is not None:
                 on_cycle(outcome)
 
-        count = run_loop(one, app.clock, cadence, stop, max_cycles)
+        count = run_loop(one, app.clock, cadence, stop, max_cycles, outage=app.outage_policy())
         if stop.requested:
             logger.bind(event="runner.stop", outcome=stop.signal_name).info("stop requested; finished the cycle")
             if settings.trading.cancel_entries_on_shutdown:

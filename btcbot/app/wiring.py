@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from btcbot.adapters.clock import SystemClock
 from btcbot.app.cycle import CycleDeps, TradingCycle, settings_fingerprint
+from btcbot.app.runner import OutagePolicy
 from btcbot.app.telemetry import Telemetry
 from btcbot.config.secrets import Credentials, load_credentials
 from btcbot.config.settings import Settings
@@ -238,6 +239,8 @@ class App:
     candle_store: CandleStore = field(default_factory=MemoryCandleStore)
     strategy: Any = None
     _cycle: TradingCycle | None = None
+    _next_prune: datetime | None = None
+    _outage_since: datetime | None = None
 
     def fenced_uow(self) -> UnitOfWork:
         token = self.lease.token.token if self.lease.token is not None else None
@@ -250,8 +253,92 @@ class App:
         return self._cycle
 
     def close(self) -> None:
-        self.lease.release()
-        self.engine.dispose()
+        """Release the lease and the engine. A database that is unreachable right now (the outage
+        limit ended ``run``) cannot take the release: the lease then simply expires."""
+        from btcbot.persistence.engine import is_connection_error
+
+        try:
+            self.lease.release()
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            logger.bind(event="lease.release_failed", outcome="expires").warning(
+                f"lease not released (database unreachable: {type(exc).__name__}); it expires by itself"
+            )
+        finally:
+            self.engine.dispose()
+
+    # ---- housekeeping and database outages (btcbot run / once) -------------------------------
+
+    def housekeeping(self) -> None:
+        """After a cycle: prune history older than ``database.retention_days`` when due (at most
+        daily; the schedule lives in ``meta``, so cron runs share it). A failure here never fails
+        the cycle, except a database outage, which the run loop handles."""
+        from btcbot.persistence.engine import is_connection_error
+        from btcbot.persistence.retention import prune_if_due
+
+        now = self.clock.now()
+        if self._next_prune is not None and now < self._next_prune:
+            return
+        try:
+            run = prune_if_due(self.engine, now, self.settings.database.retention_days)
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise
+            self._next_prune = now + timedelta(hours=1)
+            logger.bind(event="retention.failed", outcome=type(exc).__name__).opt(exception=exc).warning(
+                f"pruning failed, retried in an hour: {type(exc).__name__}"
+            )
+            return
+        self._next_prune = run.next_due
+        if run.counts is not None:
+            logger.bind(event="retention.pruned", outcome="ok").info(
+                f"pruned history older than {self.settings.database.retention_days} days: "
+                + ", ".join(f"{table} {count}" for table, count in run.counts.items())
+            )
+
+    def outage_policy(self) -> OutagePolicy:
+        """How ``btcbot run`` rides out a database outage (``btcbot.app.runner``)."""
+        from btcbot.persistence.engine import is_connection_error, probe
+
+        db = self.settings.database
+        return OutagePolicy(
+            is_outage=is_connection_error, probe=lambda: probe(self.engine),
+            alert_after_s=db.outage_alert_s, limit_s=db.outage_limit_s,
+            on_alert=self._outage_alert, on_recovered=self._outage_over,
+        )
+
+    def _outage_alert(self, elapsed_s: float, error: BaseException) -> None:
+        """Sent straight to the webhook: the alert outbox lives in the unreachable database."""
+        from btcbot.observability.alerts import catalog
+
+        now = self.clock.now()
+        self._outage_since = now - timedelta(seconds=elapsed_s)
+        alert = catalog.database_outage(elapsed_s, type(error).__name__, self._outage_since, now)
+        try:
+            build_alert_sender(self.settings).send(alert, alert.dedup_key)
+        except Exception as exc:  # best effort: the error line is already in the log
+            logger.bind(event="alert.delivery_failed", outcome="database_outage").warning(
+                f"database outage alert not delivered: {type(exc).__name__}"
+            )
+
+    def _outage_over(self, elapsed_s: float) -> None:
+        """The database answers again: rebuild the cycle from what is stored (nothing of the cut
+        cycle's in-memory state is trusted) and, if the outage was alerted, say it is over."""
+        from btcbot.observability.alerts import catalog
+
+        self._cycle = None
+        since, self._outage_since = self._outage_since, None
+        hub = self.telemetry.alerts
+        if since is None or hub is None:
+            return
+        try:
+            hub.raise_now(catalog.database_recovered(elapsed_s, since, self.clock.now()))
+            hub.flush()
+        except Exception as exc:
+            logger.bind(event="alert.delivery_failed", outcome="database_recovered").warning(
+                f"recovery alert not queued: {type(exc).__name__}"
+            )
 
 
 def _fee_rates(settings: Settings) -> tuple[Decimal, Decimal, Decimal]:
@@ -343,15 +430,19 @@ def build_telemetry(settings: Settings) -> Telemetry:
     return Telemetry(metrics=metrics, tracer=build_tracer(settings))
 
 
-def build_alert_hub(settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock) -> Any:
-    from btcbot.app.alerting import AlertHub
+def build_alert_sender(settings: Settings) -> Any:
     from btcbot.observability.alerts.factory import make_sender
-    from btcbot.observability.alerts.policy import AlertPolicy
 
     obs = settings.observability
-    sender = make_sender(obs.alert_webhook_url, obs.alert_payload_format, obs.service_name,
-                         telegram_chat_id=obs.alert_telegram_chat_id)
-    return AlertHub(uow, clock, sender, AlertPolicy(obs.alert_min_interval_s))
+    return make_sender(obs.alert_webhook_url, obs.alert_payload_format, obs.service_name,
+                       telegram_chat_id=obs.alert_telegram_chat_id)
+
+
+def build_alert_hub(settings: Settings, uow: Callable[[], UnitOfWork], clock: Clock) -> Any:
+    from btcbot.app.alerting import AlertHub
+    from btcbot.observability.alerts.policy import AlertPolicy
+
+    return AlertHub(uow, clock, build_alert_sender(settings), AlertPolicy(settings.observability.alert_min_interval_s))
 
 
 def build_app(

@@ -30,6 +30,11 @@ class CliContext:
                 overrides["BTCBOT_OBSERVABILITY__LOG_LEVEL"] = self.log_level.upper()
             self._loaded = load_settings(env_file=self.env_file, overrides=overrides)
             self._configure_logging()
+            if self._loaded.notices:
+                from loguru import logger
+
+                for notice in self._loaded.notices:
+                    logger.bind(event="settings.removed", outcome="ignored").warning(notice)
         return self._loaded
 
     def reload(self) -> Settings:

@@ -147,6 +147,9 @@ def run_cli(group: click.Group, argv: list[str] | None) -> int:
         ctx_obj = holder[0].obj if holder else None
         redact = _redactor(ctx_obj)
         text = redact(_one_line(f"{type(exc).__name__}: {exc}"))
+        if _qualname(exc) == "btcbot.app.runner.DatabaseUnavailable":  # `run` past database.outage_limit_s
+            _say(holder, redact(_one_line(str(exc))), ExitCode.DATABASE_UNAVAILABLE)
+            return int(ExitCode.DATABASE_UNAVAILABLE)
         if _qualname(exc) in _USAGE_ERRORS:
             _say(holder, f"{_USAGE_ERRORS[_qualname(exc)]}{redact(_one_line(str(exc)))}", ExitCode.CONFIG)
             return int(ExitCode.CONFIG)

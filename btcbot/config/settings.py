@@ -37,6 +37,15 @@ NON_SETTING_VARIABLES = frozenset(
 )
 
 
+#: Settings that existed once and are read by nothing any more: still accepted (so an old .env keeps
+#: working) but ignored, with a notice naming them (``LoadedSettings.notices``, logged at start).
+#: The migration for each is in docs/operations.md ("Removed settings").
+REMOVED_SETTINGS: dict[str, str] = {
+    "BTCBOT_EXCHANGE__RECV_WINDOW": "no code ever read it: BTC Turk's stamp window is fixed (+-5 s) and the "
+                                    "bot keeps its clock offset in sync instead",
+}
+
+
 class Settings(BaseSettings):
     """All settings. Frozen; build with :func:`load_settings`."""
 
@@ -98,6 +107,8 @@ class LoadedSettings:
 
     settings: Settings
     sources: Mapping[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    """One line per removed setting that is still set (ignored); the CLI logs them as warnings."""
 
 
 def _env_name(path: tuple[str, ...]) -> str:
@@ -128,11 +139,17 @@ def _set(tree: dict[str, Any], path: tuple[str, ...], value: Any, name: str) -> 
     node[path[-1]] = value
 
 
-def _collect(layer: Mapping[str, str], origin: str, tree: dict[str, Any], sources: dict[str, str]) -> None:
+def _collect(
+    layer: Mapping[str, str], origin: str, tree: dict[str, Any], sources: dict[str, str], notices: list[str]
+) -> None:
     for name, value in layer.items():
         if not name.upper().startswith(PREFIX) or name.upper() in NON_SETTING_VARIABLES:
             continue
         upper = name.upper()
+        if upper in REMOVED_SETTINGS:
+            notices.append(f"setting {upper} ({origin}) was removed and is ignored: {REMOVED_SETTINGS[upper]}; "
+                           "delete it (docs/operations.md, Removed settings)")
+            continue
         path = _path_of(upper)
         if len(path) < 2 or any(not part for part in path):
             raise ConfigError(f"unknown setting {upper} ({origin}): expected BTCBOT_<GROUP>__<NAME>")
@@ -184,13 +201,14 @@ def load_settings(
             raise ConfigError(f"--env-file {env_file}: no such file")
         dotenv_values = read_env_file(env_file)
         dotenv_label = str(env_file)
-    _collect(dotenv_values, dotenv_label, tree, sources)
-    _collect(environ, "environment", tree, sources)
-    _collect(overrides or {}, "command line", tree, sources)
+    notices: list[str] = []
+    _collect(dotenv_values, dotenv_label, tree, sources, notices)
+    _collect(environ, "environment", tree, sources, notices)
+    _collect(overrides or {}, "command line", tree, sources, notices)
     try:
         settings = Settings(**tree)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, sources)) from None
     except ValueError as exc:  # e.g. json in a value pydantic could not coerce
         raise ConfigError(f"invalid settings: {exc}") from None
-    return LoadedSettings(settings=settings, sources=sources)
+    return LoadedSettings(settings=settings, sources=sources, notices=tuple(notices))

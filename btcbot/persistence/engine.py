@@ -111,3 +111,42 @@ def _sqlite_engine(url: str, database: str | None, busy_timeout_ms: int) -> Engi
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+#: SQLite errors that mean "try again later", not "this statement is wrong".
+_SQLITE_TRANSIENT = ("database is locked", "database is busy", "unable to open database file", "disk i/o error",
+                     "database or disk is full")
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when ``error`` means the database is unreachable for now (a dropped or refused
+    PostgreSQL connection, a server restart or shutdown, a SQLite file locked past the busy
+    timeout or gone), as opposed to a bug or a schema problem. Walks the exception chain."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OperationalError, InterfaceError)):
+            text = str(current.orig if current.orig is not None else current).lower()
+            module = type(current.orig).__module__ if current.orig is not None else ""
+            if module.startswith("sqlite3"):
+                return any(marker in text for marker in _SQLITE_TRANSIENT)
+            return True  # psycopg: OperationalError/InterfaceError are connection-level failures
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def probe(engine: Engine) -> None:
+    """One trivial round trip that fails while the database is unreachable: ``SELECT 1`` on
+    PostgreSQL; on SQLite the write lock itself (``BEGIN IMMEDIATE``), since a lock is the outage
+    there and a plain read would not notice it."""
+    if is_sqlite(engine):
+        with engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}).begin() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")

@@ -3,17 +3,25 @@
 Orders, fills and ledger entries are never pruned (they are the books). Deleting in batches of
 ``batch_size`` keeps each transaction (and the SQLite write lock) short, so a running bot is never
 blocked for long. The latest snapshot is always kept.
+
+``prune_if_due`` is what ``btcbot run`` and ``btcbot once`` call after a cycle: it prunes at most
+once per ``PRUNE_INTERVAL`` (a day), remembering the last time in the ``meta`` row
+``retention.last_pruned_at`` so that successive cron runs share the schedule.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
-from btcbot.persistence.tables import CycleRow, OrderEventRow, SnapshotRow
+from btcbot.persistence.tables import CycleRow, MetaRow, OrderEventRow, SnapshotRow
+
+META_LAST_PRUNED = "retention.last_pruned_at"
+PRUNE_INTERVAL = timedelta(days=1)
 
 
 def _delete_in_batches(engine: Engine, key: InstrumentedAttribute[int], where: ColumnElement[bool], batch_size: int) -> int:
@@ -71,3 +79,51 @@ def prune(
         nulled += len(ids)
     counts["cycle_inputs_nulled"] = nulled
     return counts
+
+
+@dataclass(frozen=True)
+class PruneRun:
+    """What ``prune_if_due`` did: ``counts`` is None when pruning was not due yet."""
+
+    counts: dict[str, int] | None
+    next_due: datetime
+
+
+def _last_pruned(engine: Engine) -> datetime | None:
+    with engine.connect() as conn:
+        value = conn.execute(select(MetaRow.value).where(MetaRow.key == META_LAST_PRUNED)).scalar()
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # unreadable: prune now and write a good one
+        return None
+
+
+def _remember(engine: Engine, at: datetime) -> None:
+    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    with writer.begin() as conn:
+        updated = conn.execute(
+            update(MetaRow).where(MetaRow.key == META_LAST_PRUNED).values(value=at.isoformat())
+        ).rowcount
+        if not updated:
+            conn.execute(insert(MetaRow).values(key=META_LAST_PRUNED, value=at.isoformat()))
+
+
+def prune_if_due(
+    engine: Engine,
+    now: datetime,
+    retention_days: int,
+    batch_size: int = 500,
+    interval: timedelta = PRUNE_INTERVAL,
+) -> PruneRun:
+    """Prune rows older than ``retention_days`` when the last pruning is ``interval`` ago or more
+    (or never happened); otherwise only one read of the ``meta`` row."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    last = _last_pruned(engine)
+    if last is not None and last <= now < last + interval:
+        return PruneRun(None, last + interval)
+    counts = prune(engine, now - timedelta(days=retention_days), batch_size)
+    _remember(engine, now)
+    return PruneRun(counts, now + interval)
