@@ -26,6 +26,7 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot, estimated_fee
 from btcbot.services.risk.engine import PostTradeResult, RiskEngine
 from btcbot.sim.admin_client import SimAdmin
+from btcbot.sim.testing import SimHandle
 
 ROUTES_READ = (
     "GET /api/v2/ticker",
@@ -161,3 +162,41 @@ class FaultSchedule:
             else:
                 admin.set_fault("POST /api/v1/order", kind="visibility_delay", seconds=rng.choice([5, 20, 60]),
                                 count=rng.randint(1, 3))
+
+
+@dataclass
+class MutationSchedule:
+    """Issue 11's reply-mutation schedule: per cycle and private route, with probability
+    ``rates[route]``, arm one ``mutate`` fault (``count=1``) unless one is still waiting for a call
+    of that route. The reply class is the next of a seeded per-route shuffle of every class that
+    fits the route, so every (route, class) pair comes up early and then evenly; the request takes
+    effect on the simulator and the bot gets that reply. ``armed`` counts what was armed (the
+    simulator's counters say what actually fired)."""
+
+    rng: random.Random
+    rates: dict[str, float]
+    hang_s: float
+    armed: dict[str, int] = field(default_factory=dict)
+    _queues: dict[str, list[str]] = field(default_factory=dict)
+
+    def _next_class(self, route: str) -> str:
+        from btcbot.sim.mutation import REPLY_CLASSES, applicable
+
+        queue = self._queues.get(route)
+        if not queue:
+            method, template = route.split(" ", 1)
+            queue = list(applicable(method, template, tuple(REPLY_CLASSES)))
+            self.rng.shuffle(queue)
+            self._queues[route] = queue
+        return queue.pop()
+
+    def apply(self, sim: SimHandle) -> None:
+        from btcbot.sim.faults import FaultSpec
+
+        waiting = {f["route"] for f in sim.app.faults.describe()}
+        for route, rate in self.rates.items():
+            if route.lower() in waiting or self.rng.random() >= rate:
+                continue
+            reply = self._next_class(route)
+            self.armed[reply] = self.armed.get(reply, 0) + 1
+            sim.app.faults.add(route, FaultSpec(kind="mutate", reply=reply, count=1, seconds=self.hang_s))
