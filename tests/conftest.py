@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# scripts/mutation_test.py runs the tests once per mutant: fewer examples per property there.
+settings.register_profile("mutation", max_examples=25, deadline=None)
+if os.environ.get("BTCBOT_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["BTCBOT_HYPOTHESIS_PROFILE"])
 
 KEEP = {"BTCBOT_TEST_POSTGRES_URL"}
 
