@@ -21,10 +21,9 @@ high-water mark / day-start equity. The rest is done only when it can matter:
   nothing can happen at this bar, the bar's portfolio view, ``decide`` and risk are skipped
   (``decide`` would have returned ``[]`` whatever the portfolio). Strategies without it are
   decided on every bar, as before;
-* the post-trade check (``RiskEngine.post_trade``: the trading state of the NEXT bar) runs at
-  once on bars with a decision, a fill, a pending order or a new month, and on every
-  ``STATE_EVERY_S`` of bar time; on other bars it is evaluated lazily, exactly, from that bar's
-  recorded mark when the next decision needs the state (the check depends only on the view, never
+* the post-trade check (``RiskEngine.post_trade``: the trading state of the NEXT bar) runs on
+  every ``STATE_EVERY_S`` of bar time; on other bars it is evaluated lazily, exactly, from that bar's recorded mark (wallet, reserve,
+  prices, running snapshot values) when the next decision needs the state (the check depends only on the view, never
   on the previous state, since a backtest never HALTs). So every decision sees exactly the state
   the live cycle would have; ``state_changes`` has that resolution on quiet stretches;
 * harvest runs on bars with a fill and on the first bar of a month (the only times realized PnL
@@ -120,7 +119,7 @@ class _Mark:
     """One bar's portfolio inputs: enough to build that bar's view later, exactly."""
 
     __slots__ = ("index", "now", "prices", "seen", "wallet", "reserve", "equity", "high_water",
-                 "day", "day_start", "month", "harvested", "state", "checked")
+                 "day", "day_start", "month", "harvested", "state", "checked", "accounting")
 
     def __init__(self, index: int, now: datetime, prices: dict[str, Decimal], seen: dict[str, datetime],
                  wallet: dict[str, Decimal], reserve: Decimal, equity: Decimal, state: TradingState) -> None:
@@ -140,6 +139,9 @@ class _Mark:
         self.state = state
         #: True once this bar's post-trade check ran (its result is the next bar's state).
         self.checked = False
+        #: (realized PnL MTD, rolling notional) as of this bar, kept when a fill is about to change
+        #: them; None: still the book's current figures.
+        self.accounting: tuple[Decimal, Decimal] | None = None
 
 
 class _Run:
@@ -171,8 +173,11 @@ class _Run:
         positions = self.engine._portfolio.positions(self.wallet)
         self.held = sorted(positions.items())
 
+    def accounting(self, mark: _Mark) -> tuple[Decimal, Decimal]:
+        return mark.accounting if mark.accounting is not None else self.book.accounting(mark.now)
+
     def snapshot_of(self, mark: _Mark) -> PortfolioSnapshot:
-        realized, notional = self.book.accounting(mark.now)
+        realized, notional = self.accounting(mark)
         return PortfolioSnapshot(
             at=mark.now, cycle_id=mark.index, equity=mark.equity, high_water_mark=mark.high_water,
             day_start_equity=mark.day_start, day_key=mark.day, reserve_bucket=mark.reserve,
@@ -182,7 +187,7 @@ class _Run:
 
     def view(self, mark: _Mark, before: _Mark | None) -> PortfolioView:
         """Exactly the view the per-bar loop built at ``mark`` (``before``: the bar before it)."""
-        realized, notional = self.book.accounting(mark.now)
+        realized, notional = self.accounting(mark)
         now = mark.now
         return self.engine._portfolio.view(PortfolioInputs(
             wallet=mark.wallet,
@@ -362,12 +367,10 @@ class BacktestEngine:
 
             # decide -> risk -> round (only when the strategy may act at this bar)
             view: PortfolioView | None = None
-            acted = False
             if current:
                 snapshot = MarketSnapshot.from_windows(now, self._interval, LastCloseTickers(prices, seen), views)
                 tradable = tuple(s for s in self._symbols if s in current)
                 if may_act is None or may_act(snapshot, tradable):
-                    acted = True
                     run.settle_previous()
                     mark.state = run.state
                     view = run.view(mark, prev)
@@ -380,19 +383,25 @@ class BacktestEngine:
             elif record:
                 result.decisions.append(BarDecision(now, ()))
 
-            # persist: post-trade state and harvest (as the live cycle's persist step)
-            if acted or filled or run.pending or new_month or index % state_every == 0:
+            # persist: post-trade state and harvest (as the live cycle's persist step). The check
+            # runs lazily (see the module docstring); before a fill changes the accounting, the
+            # figures this bar's view needs are kept on its mark.
+            if run.pending:
+                mark.accounting = book.accounting(now)
+                if prev is not None and not prev.checked and prev.accounting is None:
+                    prev.accounting = book.accounting(prev.now)
+            if index % state_every == 0:
                 if view is None:
                     run.settle_previous()
                     mark.state = run.state
                     view = run.view(mark, prev)
                 run.post_trade(mark, view)
-                if filled or new_month:
-                    realized, _ = book.accounting(now)
-                    mark.harvested = book.harvest(
-                        realized, month, mark.reserve, now, capital.harvest_threshold, capital.harvest_ratio,
-                        f"harvest:{month}:{index}", harvested=mark.harvested,
-                    )
+            if filled or new_month:
+                realized, _ = book.accounting(now)
+                mark.harvested = book.harvest(
+                    realized, month, mark.reserve, now, capital.harvest_threshold, capital.harvest_ratio,
+                    f"harvest:{month}:{index}", harvested=mark.harvested,
+                )
             run.prev2, run.prev = prev, mark
             if progress is not None and (index + 1) % PROGRESS_EVERY == 0:
                 progress(index + 1, max(total, index + 1))

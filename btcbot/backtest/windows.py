@@ -38,7 +38,7 @@ def merge_bars(streams: Mapping[str, Iterable[Candle]]) -> Iterator[tuple[dateti
             heads[symbol] = first
             iters[symbol] = it
     while heads:
-        opened = min(bar.open_time for bar in heads.values())
+        opened = min([bar.open_time for bar in heads.values()])
         current: dict[str, Candle] = {}
         for symbol in list(heads):
             bar = heads[symbol]

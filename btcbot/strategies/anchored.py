@@ -57,7 +57,7 @@ class _Chain(Generic[F]):
 class Anchored(Generic[F]):
     """Anchored folds of one symbol's closed bars (see the module docstring)."""
 
-    __slots__ = ("factory", "warmup", "restart", "_interval", "_span", "_lag", "_last", "_chains")
+    __slots__ = ("factory", "warmup", "restart", "_interval", "_span", "_lag", "_last", "_chains", "_read_anchor")
 
     def __init__(self, factory: Callable[[], F], warmup: int, restart: int | None = None) -> None:
         if warmup < 1:
@@ -72,6 +72,7 @@ class Anchored(Generic[F]):
         self._lag = 0
         self._last: Candle | None = None
         self._chains: list[_Chain[F]] = []
+        self._read_anchor = 0
 
     @property
     def history(self) -> int:
@@ -88,7 +89,7 @@ class Anchored(Generic[F]):
             if interval_s != self._interval:
                 self._reset(interval_s)
                 self._rebuild(bars)
-            elif len(bars) >= 2 and bars[-2] is last:
+            elif last is not None and len(bars) >= 2 and bars[-2] is last:
                 self._feed(newest)
             elif last is None or newest != last:
                 self._catch_up(bars)
@@ -132,6 +133,7 @@ class Anchored(Generic[F]):
         self._last = bar
         read = t - self._lag
         read -= read % span
+        self._read_anchor = read
         while len(chains) > 1 and chains[0].anchor < read:
             del chains[0]
 
@@ -139,9 +141,7 @@ class Anchored(Generic[F]):
         last = self._last
         if last is None or not self._chains:
             return None
-        t = int(last.open_time.timestamp())
-        read = t - self._lag
-        read -= read % self._span
+        read = self._read_anchor
         chain = self._chains[0]
         if chain.anchor < read or not chain.complete:
             return None

@@ -34,6 +34,7 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.engine.candles import Bar
 from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock, running_simulator
+from btcbot.strategies.ema_cross import EmaCrossParams, EmaCrossStrategy
 from btcbot.strategies.registry import load_strategy
 
 SYMBOLS = ("BTCTRY", "ETHTRY", "XRPTRY", "AVAXTRY", "SOLTRY")
@@ -55,6 +56,15 @@ def flat_candles() -> dict[str, list[Candle]]:
 def as_bars(candles: Sequence[Candle]) -> list[Bar]:
     return [Bar(int(c.open_time.timestamp()), c.open, c.high, c.low, c.close, c.volume, c.volume * c.close)
             for c in candles]
+
+
+SHORT_EMA_CROSS = "tests.backtest.test_parity:short_ema_cross"
+
+
+def short_ema_cross(strategy_id: str) -> EmaCrossStrategy:
+    """``ema_cross`` with EMA 5/12 and a 48-bar warmup (96 bars of history)."""
+    return EmaCrossStrategy(strategy_id=strategy_id,
+                            params=EmaCrossParams(fast_period=5, slow_period=12, warmup_multiple=4))
 
 
 @dataclass
@@ -107,7 +117,7 @@ def settings_for(sim: SimHandle, tmp_path: Path, strategy: str) -> Settings:
     return load_settings(env_file=empty, environ=environ).settings
 
 
-@pytest.mark.parametrize("strategy", ["trend", "rebalance"])
+@pytest.mark.parametrize("strategy", ["trend", "rebalance", SHORT_EMA_CROSS])
 def test_backtest_and_live_cycle_decide_the_same_intents_per_bar(
     sim: SimHandle, candles: dict[str, list[Candle]], tmp_path: Path, strategy: str
 ) -> None:

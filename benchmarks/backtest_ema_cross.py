@@ -1,0 +1,194 @@
+"""Per-bar backtest throughput: EMA(12)/EMA(26) cross on every closed 1-minute bar, 5 pairs.
+
+The workload of issue 12 (and of the peer figures quoted in the README): synthetic 1-minute
+candles from ``btcbot.data.synthetic`` (seed 1), 2025-01-01 to 2025-02-01, the five default
+pairs, the built-in ``ema_cross`` strategy (long only, 500 TRY per entry) deciding on EVERY
+closed 1-minute bar, through the backtester's live code path: decide -> risk (pre-trade) ->
+venue rounding (``build_order_request``) -> next-open fill -> ledger postings and accounting.
+
+Modes (``--mode``):
+
+* ``memory``: candles generated once and held in memory; the engine run is timed (CPU and wall).
+* ``store``: candles written once to a SQLite candle store, then the timed run STREAMS them
+  from the store (what ``btcbot backtest`` does after ``download-data``): the figure includes
+  reading and decoding every row.
+
+Reported per repeat: symbol-bars per CPU-second (``time.process_time``) and per wall-second,
+fills (trades), the final equity; over repeats the median and the spread (max - min); and the
+peak RSS of the process (``resource.getrusage``, which includes the candle generation).
+``--naive`` recomputes the EMAs over the whole window at every bar (the pre-issue-12 cost, for
+the before/after figure).
+
+Usage::
+
+    python benchmarks/backtest_ema_cross.py                      # the month, memory mode, 3 repeats
+    python benchmarks/backtest_ema_cross.py --mode store --days 365 --repeats 1 --tag year
+
+Writes ``benchmarks/results/backtest_ema_cross[_TAG].json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from btcbot.backtest.engine import BacktestEngine
+from btcbot.config.settings import Settings, load_settings
+from btcbot.contracts.strategy import MarketSnapshot
+from btcbot.data.synthetic import generate_candles
+from btcbot.domain.intents import OrderIntent
+from btcbot.domain.market import Candle
+from btcbot.domain.portfolio import PortfolioView
+from btcbot.persistence.candles import SqlCandleStore
+from btcbot.persistence.engine import create_engine_for
+from btcbot.persistence.migrations import upgrade
+from btcbot.strategies.ema_cross import EmaCrossStrategy
+
+RESULTS = Path(__file__).resolve().parent / "results"
+START = datetime(2025, 1, 1, tzinfo=UTC)
+END = datetime(2025, 2, 1, tzinfo=UTC)
+TARGET_CPU = 100_000
+
+
+class NaiveEmaCross:
+    """``ema_cross`` with its memo dropped before every call: the EMAs are recomputed over the
+    whole window at every bar, as every strategy did before the incremental indicators."""
+
+    def __init__(self, strategy_id: str) -> None:
+        self._inner = EmaCrossStrategy(strategy_id=strategy_id)
+        self.strategy_id = strategy_id
+
+    def required_history(self) -> int:
+        return self._inner.required_history()
+
+    def decide(self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable: Sequence[str]) -> list[OrderIntent]:
+        self._inner._state.clear()
+        return self._inner.decide(snapshot, portfolio, tradable)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def settings_for(tmp: Path) -> Settings:
+    empty = tmp / "empty.env"
+    empty.write_text("")
+    return load_settings(env_file=empty, environ={"BTCBOT_TRADING__STRATEGY": "ema_cross"}).settings
+
+
+def run_once(settings: Settings, candles: Mapping[str, Iterable[Candle]], naive: bool) -> dict[str, Any]:
+    strategy: Any = NaiveEmaCross("s1") if naive else EmaCrossStrategy(strategy_id="s1")
+    engine = BacktestEngine(settings, strategy, 60)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = engine.run(candles, keep_bars=False)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    bars = result.base_bars
+    return {
+        "symbol_bars": bars,
+        "cpu_s": round(cpu, 3),
+        "wall_s": round(wall, 3),
+        "per_cpu_s": round(bars / cpu),
+        "per_wall_s": round(bars / wall),
+        "trades": len(result.trades),
+        "decisions": result.strategy_bars,
+        "denials": dict(sorted(result.denials.items())),
+        "final_equity": str(result.equity_curve[-1][1]) if result.equity_curve else None,
+    }
+
+
+def summarize(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    values = [r[key] for r in runs]
+    return {"median": statistics.median(values), "spread": max(values) - min(values)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", default=START.date().isoformat(), help="first day (UTC), default 2025-01-01")
+    parser.add_argument("--end", default=None, help="end day, exclusive (UTC), default 2025-02-01")
+    parser.add_argument("--days", type=int, default=None, help="instead of --end: this many days from --start")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mode", choices=("memory", "store"), default="memory")
+    parser.add_argument("--naive", action="store_true", help="recompute the EMAs over the window every bar")
+    parser.add_argument("--tag", default="", help="suffix of the results file")
+    args = parser.parse_args()
+    start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
+    if args.days is not None:
+        end = start + timedelta(days=args.days)
+    else:
+        end = datetime.fromisoformat(args.end).replace(tzinfo=UTC) if args.end else END
+    if end <= start:
+        print("--end must be after --start", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        settings = settings_for(tmp)
+        symbols = list(settings.trading.symbols)
+        t = time.perf_counter()
+        runs: list[dict[str, Any]] = []
+        if args.mode == "memory":
+            candles = generate_candles(symbols, 60, start, end, seed=1)
+            print(f"generated {sum(len(v) for v in candles.values()):,} symbol-bars in "
+                  f"{time.perf_counter() - t:.1f} s", flush=True)
+            for i in range(args.repeats):
+                runs.append(run_once(settings, candles, args.naive))
+                print(f"run {i + 1}: {runs[-1]}", flush=True)
+        else:
+            url = f"sqlite:///{tmp / 'candles.db'}"
+            upgrade(url)
+            db = create_engine_for(url)
+            store = SqlCandleStore(db)
+            day = start
+            while day < end:  # a month at a time: generation never holds the whole range
+                chunk_end = min(end, day + timedelta(days=31))
+                for series in generate_candles(symbols, 60, day, chunk_end, seed=1).values():
+                    store.add(series)
+                day = chunk_end
+            print(f"stored the candles in {time.perf_counter() - t:.1f} s", flush=True)
+            last = end - timedelta(seconds=1)
+            for i in range(args.repeats):
+                streams = {s: store.iter_range(s, 60, start, last) for s in symbols}
+                runs.append(run_once(settings, streams, args.naive))
+                print(f"run {i + 1}: {runs[-1]}", flush=True)
+            db.dispose()
+
+    doc = {
+        "benchmark": "backtest_ema_cross",
+        "workload": "ema_cross EMA(12)/EMA(26) on every closed 1m bar, long only, 500 TRY per entry, "
+                    "synthetic candles seed 1, 5 default pairs",
+        "mode": args.mode,
+        "naive": args.naive,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "symbols": symbols,
+        "repeats": runs,
+        "per_cpu_s": summarize(runs, "per_cpu_s"),
+        "per_wall_s": summarize(runs, "per_wall_s"),
+        "trades": sorted({r["trades"] for r in runs}),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "target_per_cpu_s": TARGET_CPU,
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+    }
+    name = "backtest_ema_cross" + (f"_{args.tag}" if args.tag else "") + ".json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / name).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"symbol-bars per CPU-second: median {doc['per_cpu_s']['median']:,.0f} "
+          f"(spread {doc['per_cpu_s']['spread']:,.0f}); per wall-second: median "
+          f"{doc['per_wall_s']['median']:,.0f}; trades {doc['trades']}; peak RSS {doc['peak_rss_mib']} MiB")
+    print(f"saved {RESULTS / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
