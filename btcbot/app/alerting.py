@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from loguru import logger
 
@@ -83,8 +84,11 @@ class AlertHub:
             uow.commit()
 
     def flush(self) -> DispatchReport:
-        dispatcher = AlertDispatcher(DbAlertOutbox(self._factory, self._clock), self._sender, self._policy)
-        report = dispatcher.dispatch_pending()
+        """Deliver what is pending; the report counts what is left (0 unless a delivery failed:
+        delivery stops at the first failure, so only then is the outbox read again)."""
+        outbox = DbAlertOutbox(self._factory, self._clock)
+        report = AlertDispatcher(outbox, self._sender, self._policy).dispatch_pending()
         if report.failed:
             logger.bind(event="alert.delivery_failed", outcome="retry_later").warning(report.error or "")
-        return report
+            return replace(report, pending=len(outbox.pending_alerts()))
+        return replace(report, pending=0)

@@ -1,18 +1,126 @@
-"""The cycle's handle on metrics and tracing: one object, no-op when disabled."""
+"""The cycle's handle on metrics and tracing: one object, no-op when disabled.
+
+After each cycle (``cycle_finished``) it also publishes the capital-policy figures the risk engine
+computes for the post-trade view and the profit figures of the books, as gauges and as one
+``capital.policy`` log record, when the wiring attached a :class:`BooksSource`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from loguru import logger
+
 from btcbot.domain.enums import TradingState
+from btcbot.domain.ledger import Account
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.domain.symbols import parse_pair
+from btcbot.observability.logging import fmt_amount
 from btcbot.observability.metrics import Metrics
 from btcbot.observability.tracing import get_tracer, span
+from btcbot.persistence.protocols import UnitOfWork
+from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
+
+ZERO = Decimal(0)
+#: Meta key of the month-start baseline of the cumulative fee and tax ledger accounts.
+META_FEE_MONTH = "telemetry.fee_month"
+
+
+@dataclass(frozen=True, slots=True)
+class BooksSource:
+    """What publishing the capital and profit figures needs (attached by ``build_cycle``)."""
+
+    policy: Callable[[PortfolioView, datetime], CapitalPolicySnapshot]
+    uow: Callable[[], UnitOfWork]
+    quote: str
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfitFigures:
+    """Profit of the books in the quote asset: realized, fees and taxes of ``month`` so far, and
+    the unrealized profit of the coins held now."""
+
+    month: str
+    realized_mtd: Decimal
+    unrealized: Decimal
+    fees_mtd: Decimal
+    taxes_mtd: Decimal
+
+
+def roll_fee_month(doc: dict[str, str] | None, month: str, fees: Decimal, taxes: Decimal,
+                   genesis_this_month: bool) -> dict[str, str]:
+    """The month-start baseline of the cumulative ``fees``/``taxes`` ledger balances (pure).
+
+    ``*_start`` is the cumulative balance when ``month`` began, ``*_last`` the latest one seen. In
+    a new month the start is the last balance seen in the old one, so fees booked since then count
+    in the new month (booking time; realized profit counts by fill time, so a fill at 23:59 booked
+    after midnight differs between the two by that one fill). Without a baseline yet (first run of
+    this version) the start is 0 when the bot started this month (everything is this month's), and
+    the current balance otherwise (the month is then counted from this run on).
+    """
+    if doc is None or "month" not in doc:
+        start_fees, start_taxes = (ZERO, ZERO) if genesis_this_month else (fees, taxes)
+    elif doc["month"] != month:
+        start_fees, start_taxes = Decimal(doc["fees_last"]), Decimal(doc["taxes_last"])
+    else:
+        start_fees, start_taxes = Decimal(doc["fees_start"]), Decimal(doc["taxes_start"])
+    return {"month": month, "fees_start": str(start_fees), "taxes_start": str(start_taxes),
+            "fees_last": str(fees), "taxes_last": str(taxes)}
+
+
+def unrealized_profit(view: PortfolioView, basis: dict[str, tuple[Decimal, Decimal]]) -> Decimal:
+    """Coins with a recorded cost, at the view's price, minus that cost. Coins without a recorded
+    cost (adopted or deposited with no price) are left out, as a sale would realize nothing on them."""
+    total = ZERO
+    for symbol, price in view.prices.items():
+        base = parse_pair(symbol).base
+        qty, cost = basis.get(base, (ZERO, ZERO))
+        if qty > 0 and price > 0:
+            total += qty * price - cost
+    return total
+
+
+def read_profit(uow: UnitOfWork, view: PortfolioView, policy: CapitalPolicySnapshot, quote: str,
+                tz: str) -> ProfitFigures:
+    """Profit figures from the ledger and the accounting documents; writes the fee baseline (in
+    ``uow``, the caller commits) only when the month or the cumulative fees changed."""
+    from btcbot.persistence.genesis import GENESIS_KEY
+    from btcbot.services.accounting import cost_basis
+    from btcbot.services.risk.calendar import month_key
+
+    fees = uow.ledger.balance(Account.FEES, quote)
+    taxes = uow.ledger.balance(Account.TAXES, quote)
+    raw = uow.meta.get(META_FEE_MONTH)
+    doc = json.loads(raw) if raw else None
+    genesis = uow.meta.get(GENESIS_KEY) if doc is None else None
+    genesis_this_month = genesis is None or month_key(datetime.fromisoformat(genesis), tz) == policy.month
+    new_doc = roll_fee_month(doc, policy.month, fees, taxes, genesis_this_month)
+    if new_doc != doc:
+        uow.meta.set(META_FEE_MONTH, json.dumps(new_doc, sort_keys=True))
+    basis: dict[str, tuple[Decimal, Decimal]] = {}
+    for symbol in view.prices:
+        base = parse_pair(symbol).base
+        position = cost_basis(uow.meta, base)
+        basis[base] = (position.qty, position.cost)
+    return ProfitFigures(
+        month=policy.month,
+        realized_mtd=policy.realized_pnl_mtd,
+        unrealized=unrealized_profit(view, basis),
+        fees_mtd=fees - Decimal(new_doc["fees_start"]),
+        taxes_mtd=taxes - Decimal(new_doc["taxes_start"]),
+    )
+
+
+def _priced(view: PortfolioView) -> bool:
+    """Every held coin has a price: otherwise equity, and every figure built on it, is unknown."""
+    return all(view.prices.get(s, ZERO) > 0 for s, q in view.positions.items() if q != 0)
 
 
 @dataclass
@@ -23,6 +131,7 @@ class Telemetry:
     tracer: Any = None
     alerts: Any = None
     retries_seen: int = 0
+    books: BooksSource | None = None
 
     def api_observer(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None:
         """Client observer: metrics per attempt, and a retry count the cycle turns into an alert."""
@@ -42,13 +151,21 @@ class Telemetry:
             return self.api_observer
         return TracingObserver(ExchangeCallTracer(self.tracer), self.api_observer)
 
+    def attach_books(self, books: BooksSource, cycle_interval_s: float) -> None:
+        """Publish capital and profit figures after every cycle (see :meth:`cycle_finished`)."""
+        self.books = books
+        self.metrics.set_cycle_interval(cycle_interval_s)
+
     def raise_alert(self, uow: Any, alert: Any) -> None:
         if self.alerts is not None:
             self.alerts.raise_alert(uow, alert)
 
     def flush_alerts(self) -> None:
         if self.alerts is not None:
-            self.alerts.flush()
+            report = self.alerts.flush()
+            pending = getattr(report, "pending", None)
+            if isinstance(pending, int):
+                self.metrics.set_alert_backlog(pending)
 
     @classmethod
     def disabled(cls) -> Telemetry:
@@ -63,7 +180,8 @@ class Telemetry:
         self, view: PortfolioView, state: TradingState, duration_ms: float, at: datetime, equity_known: bool = True
     ) -> None:
         """``equity_known=False`` (a held coin has no price): equity and drawdown are exported as
-        NaN (unknown), never as if the coin were worth 0."""
+        NaN (unknown), never as if the coin were worth 0, and no capital or profit figure (all built
+        on equity or prices) is published for this cycle."""
         m = self.metrics
         drawdown = Decimal(0)
         if not equity_known:
@@ -74,3 +192,36 @@ class Telemetry:
             m.set_portfolio(view.equity, view.cash_free, drawdown)
         m.set_trading_state(state)
         m.cycle_finished(duration_ms, at)
+        if self.books is not None and equity_known and _priced(view):
+            self.publish_books(self.books, view, at)
+
+    def publish_books(self, books: BooksSource, view: PortfolioView, at: datetime) -> None:
+        """Gauges and one ``capital.policy`` record with the policy and profit figures. A failure
+        to read the books is logged and skipped: the cycle's own work is already committed."""
+        policy = books.policy(view, at)
+        profit: ProfitFigures | None = None
+        try:
+            with books.uow() as uow:
+                profit = read_profit(uow, view, policy, books.quote, books.tz)
+                uow.commit()
+        except Exception as exc:  # observability must never fail a committed cycle
+            logger.bind(event="capital.profit_failed", outcome=type(exc).__name__).warning(
+                f"profit figures not read: {type(exc).__name__}: {exc}"
+            )
+        self.metrics.set_capital_policy(policy)
+        fields: dict[str, Any] = {
+            "capital_base": policy.c_base, "reserved_cash": policy.c_res, "fee_buffer": policy.fee_buffer,
+            "tradable_capital": policy.tradable, "drawdown": policy.drawdown, "drawdown_multiplier": policy.m_dd,
+            "portfolio_exposure_cap": policy.portfolio_cap, "asset_exposure_cap": dict(policy.asset_caps),
+            "reserve_bucket": policy.reserve_bucket, "month": policy.month,
+        }
+        a = fmt_amount
+        text = (f"capital policy: tradable {a(policy.tradable)}, reserved cash {a(policy.c_res)}, fee buffer "
+                f"{a(policy.fee_buffer)}, m_dd {a(policy.m_dd)}, portfolio cap {a(policy.portfolio_cap)}")
+        if profit is not None:
+            self.metrics.set_profit(profit.realized_mtd, profit.unrealized, profit.fees_mtd, profit.taxes_mtd)
+            fields.update(realized_pnl_mtd=profit.realized_mtd, unrealized_pnl=profit.unrealized,
+                          fees_paid_mtd=profit.fees_mtd, taxes_paid_mtd=profit.taxes_mtd)
+            text += (f"; this month realized {a(profit.realized_mtd)}, fees {a(profit.fees_mtd)}, taxes "
+                     f"{a(profit.taxes_mtd)}; unrealized {a(profit.unrealized)}")
+        logger.bind(event="capital.policy", outcome="ok", **fields).info(text)

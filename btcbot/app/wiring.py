@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from btcbot.adapters.clock import SystemClock
 from btcbot.app.cycle import CycleDeps, TradingCycle, settings_fingerprint
 from btcbot.app.runner import OutagePolicy
-from btcbot.app.telemetry import Telemetry
+from btcbot.app.telemetry import BooksSource, Telemetry
 from btcbot.config.secrets import Credentials, load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
@@ -389,6 +389,8 @@ def build_cycle(app: App) -> TradingCycle:
         settings_hash=settings_fingerprint(s.model_dump_json(exclude={"auth"})),
         renew_lease=app.lease.renew,
     )
+    # After every cycle: capital-policy and profit gauges plus one `capital.policy` log record.
+    app.telemetry.attach_books(BooksSource(risk.policy, app.fenced_uow, quote, tz), s.trading.cycle_interval_s)
     return TradingCycle(deps)
 
 

@@ -20,14 +20,21 @@ histograms cycle_duration_ms, api_latency_ms{endpoint_group}, slippage_bps
 gauges     portfolio_equity, free_quote_balance, drawdown_pct, market_data_age_seconds{symbol},
            trading_state{state} (1 for the current state, 0 for the others),
            breaker_state{endpoint_group} (0 closed, 1 half-open, 2 open),
-           reconciliation_drift{asset}, last_cycle_timestamp (unix seconds)
+           reconciliation_drift{asset}, last_cycle_timestamp (unix seconds),
+           cycle_interval_seconds, alert_outbox_pending
+profit     realized_pnl_mtd, unrealized_pnl, fees_paid_mtd, taxes_paid_mtd (quote asset)
+capital    capital_base, reserved_cash, fee_buffer, tradable_capital, drawdown_multiplier,
+           asset_exposure_cap{symbol}, portfolio_exposure_cap, reserve_bucket (quote asset; the
+           capital policy of docs/risk.md, as the risk engine computed it after the last cycle)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -62,6 +69,28 @@ BREAKER_STATE_VALUES: dict[str, float] = {"closed": 0.0, "half_open": 1.0, "open
 OK_STATUS = "ok"
 
 
+class CapitalFigures(Protocol):
+    """What :meth:`Metrics.set_capital_policy` reads; ``CapitalPolicySnapshot`` (services/risk)
+    has these fields. A Protocol so this module does not import the risk service."""
+
+    @property
+    def c_base(self) -> Decimal: ...
+    @property
+    def c_res(self) -> Decimal: ...
+    @property
+    def fee_buffer(self) -> Decimal: ...
+    @property
+    def tradable(self) -> Decimal: ...
+    @property
+    def m_dd(self) -> Decimal: ...
+    @property
+    def asset_caps(self) -> Mapping[str, Decimal]: ...
+    @property
+    def portfolio_cap(self) -> Decimal: ...
+    @property
+    def reserve_bucket(self) -> Decimal: ...
+
+
 def _f(value: Decimal | float | int) -> float:
     """The metrics boundary: the only Decimal -> float conversion in btcbot."""
     return float(value)
@@ -87,6 +116,20 @@ class _Instruments:
     breaker_state: Gauge
     reconciliation_drift: Gauge
     last_cycle_timestamp: Gauge
+    cycle_interval: Gauge
+    alert_outbox_pending: Gauge
+    realized_pnl_mtd: Gauge
+    unrealized_pnl: Gauge
+    fees_paid_mtd: Gauge
+    taxes_paid_mtd: Gauge
+    capital_base: Gauge
+    reserved_cash: Gauge
+    fee_buffer: Gauge
+    tradable_capital: Gauge
+    drawdown_multiplier: Gauge
+    asset_exposure_cap: Gauge
+    portfolio_exposure_cap: Gauge
+    reserve_bucket: Gauge
 
 
 def _build_instruments() -> _Instruments:
@@ -144,6 +187,34 @@ def _build_instruments() -> _Instruments:
         last_cycle_timestamp=Gauge(
             "last_cycle_timestamp", "Unix time (s) at which the last cycle finished.", registry=r
         ),
+        cycle_interval=Gauge(
+            "cycle_interval_seconds", "Configured seconds between cycle starts (trading.cycle_interval_s).", registry=r
+        ),
+        alert_outbox_pending=Gauge(
+            "alert_outbox_pending", "Alerts in the outbox not yet accepted by the webhook.", registry=r
+        ),
+        realized_pnl_mtd=Gauge(
+            "realized_pnl_mtd", "Realized profit this month, after fees and taxes (quote).", registry=r
+        ),
+        unrealized_pnl=Gauge(
+            "unrealized_pnl", "Held coins at the last price minus their recorded cost (quote).", registry=r
+        ),
+        fees_paid_mtd=Gauge("fees_paid_mtd", "Trading fees booked this month (quote).", registry=r),
+        taxes_paid_mtd=Gauge("taxes_paid_mtd", "Taxes on fees booked this month (quote).", registry=r),
+        capital_base=Gauge("capital_base", "C_base: the capital the policy sizes from (quote).", registry=r),
+        reserved_cash=Gauge("reserved_cash", "C_res: cash that must stay free (quote).", registry=r),
+        fee_buffer=Gauge("fee_buffer", "FeeBuffer: cash kept for fees (quote).", registry=r),
+        tradable_capital=Gauge("tradable_capital", "Tradable capital after reserve and fee buffer (quote).", registry=r),
+        drawdown_multiplier=Gauge(
+            "drawdown_multiplier", "m_dd: exposure multiplier of the drawdown tier (1 = no de-risking).", registry=r
+        ),
+        asset_exposure_cap=Gauge(
+            "asset_exposure_cap", "AssetCap: notional cap per symbol (quote).", ["symbol"], registry=r
+        ),
+        portfolio_exposure_cap=Gauge(
+            "portfolio_exposure_cap", "PortfolioCap: gross notional cap (quote).", registry=r
+        ),
+        reserve_bucket=Gauge("reserve_bucket", "Harvested profit set aside, never traded (quote).", registry=r),
     )
 
 
@@ -159,7 +230,11 @@ class Metrics:
     @classmethod
     def create(cls, enabled: bool = True) -> Metrics:
         """A fresh instance with its own registry, or a cheap no-op one when ``enabled`` is false."""
-        return cls(_build_instruments() if enabled else None)
+        instruments = _build_instruments() if enabled else None
+        if instruments is not None:
+            # Before the first cycle computed it: no de-risking, so a rule on m_dd < 1 stays quiet.
+            instruments.drawdown_multiplier.set(1.0)
+        return cls(instruments)
 
     @property
     def enabled(self) -> bool:
@@ -263,6 +338,39 @@ class Metrics:
         """Exchange balance minus ledger balance for ``asset`` (0 when reconciled)."""
         if self._i is not None:
             self._i.reconciliation_drift.labels(asset=asset).set(_f(value))
+
+    def set_cycle_interval(self, seconds: float) -> None:
+        """``trading.cycle_interval_s``: lets an alert rule say "no cycle for N intervals"."""
+        if self._i is not None:
+            self._i.cycle_interval.set(seconds)
+
+    def set_alert_backlog(self, pending: int) -> None:
+        """Alerts still in the outbox after a flush (0 when the webhook took them all)."""
+        if self._i is not None:
+            self._i.alert_outbox_pending.set(pending)
+
+    def set_profit(self, realized_mtd: Decimal, unrealized: Decimal, fees_mtd: Decimal, taxes_mtd: Decimal) -> None:
+        """Month-to-date realized profit, fees and taxes, and the unrealized profit now (quote)."""
+        if self._i is not None:
+            self._i.realized_pnl_mtd.set(_f(realized_mtd))
+            self._i.unrealized_pnl.set(_f(unrealized))
+            self._i.fees_paid_mtd.set(_f(fees_mtd))
+            self._i.taxes_paid_mtd.set(_f(taxes_mtd))
+
+    def set_capital_policy(self, policy: CapitalFigures) -> None:
+        """The capital-policy figures of the last cycle (see :class:`CapitalFigures`)."""
+        if self._i is None:
+            return
+        i = self._i
+        i.capital_base.set(_f(policy.c_base))
+        i.reserved_cash.set(_f(policy.c_res))
+        i.fee_buffer.set(_f(policy.fee_buffer))
+        i.tradable_capital.set(_f(policy.tradable))
+        i.drawdown_multiplier.set(_f(policy.m_dd))
+        i.portfolio_exposure_cap.set(_f(policy.portfolio_cap))
+        i.reserve_bucket.set(_f(policy.reserve_bucket))
+        for symbol, cap in policy.asset_caps.items():
+            i.asset_exposure_cap.labels(symbol=symbol).set(_f(cap))
 
     # --- exposition -----------------------------------------------------------------------------
     def render(self) -> bytes:

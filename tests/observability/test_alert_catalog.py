@@ -25,6 +25,7 @@ def every_kind() -> list[Alert]:
         catalog.invariant_violation("ledger_balanced", "BTC legs sum to 0.1", "c-7", T1),
         catalog.risk_rearm(Decimal("100000"), Decimal("84000"), "flat book after review", T1),
         catalog.cost_basis_unknown("BTCTRY", 77, Decimal("0.01"), Decimal("2000000"), T1),
+        catalog.database_outage(75.0, "OperationalError: server closed the connection", T0, T1),
     ]
 
 

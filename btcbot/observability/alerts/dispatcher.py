@@ -31,6 +31,8 @@ class DispatchReport:
     sent: tuple[str, ...]
     failed: str | None = None
     error: str | None = None
+    #: Alerts left in the outbox after this dispatch (``alert_outbox_pending``); None = not counted.
+    pending: int | None = None
 
 
 class AlertDispatcher:
