@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("btcbot.cli.commands.config", "config_group"),
     "backtest": ("btcbot.cli.commands.data", "backtest_command"),
     "download-data": ("btcbot.cli.commands.data", "download_data_command"),
+    "optimize": ("btcbot.cli.commands.research", "optimize_command"),
 }
 
 SHORT_HELP: dict[str, str] = {
@@ -46,6 +47,7 @@ SHORT_HELP: dict[str, str] = {
     "config": "Validate and print settings (config check).",
     "backtest": "Replay stored candles through the live code path.",
     "download-data": "Download candles from BTC Turk into the database.",
+    "optimize": "Walk-forward parameter search (out-of-sample result).",
 }
 
 
