@@ -137,3 +137,42 @@ def test_urls_are_checked_before_use(tmp_path: Path) -> None:
 def test_plain_postgresql_url_uses_psycopg() -> None:
     s = load_settings(environ={"BTCBOT_DATABASE__URL": "postgresql://postgres@127.0.0.1/test"}).settings
     assert s.database.url == "postgresql+psycopg://postgres@127.0.0.1/test"
+
+
+def test_removed_setting_is_ignored_with_a_notice_naming_it(tmp_path: Path) -> None:
+    """Issue 11 item 13: exchange.recv_window was read by nothing; an old .env still loads."""
+    env = tmp_path / ".env"
+    env.write_text("BTCBOT_EXCHANGE__RECV_WINDOW=5\n")
+    loaded = load_settings(env_file=env, environ={})
+    assert len(loaded.notices) == 1
+    assert "BTCBOT_EXCHANGE__RECV_WINDOW" in loaded.notices[0] and "removed" in loaded.notices[0]
+    assert str(env) in loaded.notices[0] and "\n" not in loaded.notices[0]
+    assert "recv_window" not in type(loaded.settings.exchange).model_fields
+    assert load_settings(environ={}).notices == ()
+
+
+def test_removed_setting_warning_is_logged_by_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    from btcbot.cli.main import main
+
+    assert main(["--log-format", "console", "--set", "exchange.recv_window=5", "config", "check"]) == 0
+    captured = capsys.readouterr()
+    assert "BTCBOT_EXCHANGE__RECV_WINDOW" in captured.err and "removed and is ignored" in captured.err
+
+
+def test_every_setting_is_read_by_some_code() -> None:
+    """A setting nobody reads is a lie to the operator: each field name must appear as an
+    attribute access somewhere in btcbot/ outside the settings models."""
+    import re
+
+    from btcbot.config.reference import iter_settings
+
+    root = Path(__file__).resolve().parents[2] / "btcbot"
+    sources = "\n".join(p.read_text() for p in root.rglob("*.py") if "config/groups" not in str(p))
+    models = "\n".join(p.read_text() for p in (root / "config" / "groups").glob("*.py"))
+    unread = []
+    for _group, env, _default, _desc in iter_settings():
+        name = env.split("__", 1)[1].lower()
+        pattern = re.compile(rf"\.{name}\b")
+        if not pattern.search(sources) and not re.search(rf"self\.{name}\b", models):
+            unread.append(env)
+    assert unread == []

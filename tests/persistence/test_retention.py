@@ -73,3 +73,41 @@ def test_prune_validates_arguments(engine: Engine) -> None:
         prune(engine, T0.replace(tzinfo=None))
     with pytest.raises(ValueError):
         prune(engine, T0, batch_size=0)
+
+
+def _meta(engine: Engine) -> str | None:
+    from btcbot.persistence.retention import META_LAST_PRUNED
+
+    with SqlUnitOfWork(engine) as uow:
+        return uow.meta.get(META_LAST_PRUNED)
+
+
+def test_prune_if_due_prunes_at_most_daily_and_remembers_when(engine: Engine) -> None:
+    from btcbot.persistence.retention import prune_if_due
+
+    _seed(engine, 10)  # cycles on T0 .. T0+9d
+    now = T0 + timedelta(days=12)
+    first = prune_if_due(engine, now, retention_days=5)
+    assert first.counts is not None and first.counts["cycles"] == 7  # started before T0+7d
+    assert first.next_due == now + timedelta(days=1)
+    assert _meta(engine) == now.isoformat()
+    # later the same day: not due, nothing deleted even though rows aged past the horizon
+    again = prune_if_due(engine, now + timedelta(hours=23), retention_days=1)
+    assert again.counts is None and again.next_due == now + timedelta(days=1)
+    assert _count(engine, CycleRow) == 3
+    # a day later: due again
+    later = prune_if_due(engine, now + timedelta(days=1), retention_days=1)
+    assert later.counts is not None and later.counts["cycles"] == 3
+    assert _meta(engine) == (now + timedelta(days=1)).isoformat()
+
+
+def test_prune_if_due_after_a_clock_jump_back_or_garbage_prunes(engine: Engine) -> None:
+    from btcbot.persistence.retention import META_LAST_PRUNED, prune_if_due
+
+    _seed(engine, 3)
+    with SqlUnitOfWork(engine) as uow:
+        uow.meta.set(META_LAST_PRUNED, "not a time")
+        uow.commit()
+    assert prune_if_due(engine, T0 + timedelta(days=40), retention_days=30).counts is not None
+    # the stored time lies in the future (clock went back): prune rather than wait forever
+    assert prune_if_due(engine, T0 + timedelta(days=20), retention_days=30).counts is not None
