@@ -151,3 +151,37 @@ def test_download_of_a_future_range_exits_2(db: str, capsys: pytest.CaptureFixtu
                  "--interval", "1h", "--symbols", "BTCTRY"])
     assert code == 2
     assert "has not closed yet (it lies in the future)" in capsys.readouterr().err
+
+
+def test_progress_lines_without_a_terminal_every_step_and_at_the_end() -> None:
+    import io
+
+    from btcbot.cli.progress import ProgressReporter
+
+    now = [0.0]
+    stream = io.StringIO()
+    with ProgressReporter("job", "items", 100, stream=stream, tty=False, step_pct=25, every_s=60,
+                          clock=lambda: now[0]) as progress:
+        for done in range(1, 101):
+            now[0] += 1.0
+            progress.update(done)
+    lines = stream.getvalue().splitlines()
+    # a line at each 25 % step (the first update opens the 0 % step) and one at 100 %, nothing else
+    assert [line.split(":")[1].split("(")[0].strip() for line in lines] == [
+        "1/100 items", "25/100 items", "50/100 items", "75/100 items", "100/100 items"]
+    assert lines[-1] == "progress job: 100/100 items (100%), elapsed 100s, eta 0s"
+
+
+def test_progress_lines_also_come_on_time_when_steps_are_slow() -> None:
+    import io
+
+    from btcbot.cli.progress import ProgressReporter
+
+    now = [0.0]
+    stream = io.StringIO()
+    with ProgressReporter("slow", "", 1000, stream=stream, tty=False, step_pct=50, every_s=30,
+                          clock=lambda: now[0]) as progress:
+        for done in range(1, 6):
+            now[0] += 31.0
+            progress.update(done)
+    assert len(stream.getvalue().splitlines()) == 5 + 1  # one per 30 s, plus the closing line
