@@ -7,7 +7,9 @@
   symbol, no cap exceeded, books equal to the exchange;
 - the shortfall gate: money missing from the exchange with nothing to explain it blocks new risk
   in the very cycle that sees it (REDUCING follows if it persists), until `reconcile --apply
-  --reason` records it.
+  --reason` records it;
+- `reconcile --apply` never records a flow of a coin it cannot price (equity would move as if
+  the coin were worth 0).
 
 The bot's exchange client is the real one, wrapped so chosen submits are answered the way a
 confused exchange would (the request still takes effect, or never leaves).
@@ -26,7 +28,7 @@ from sqlalchemy import text
 
 from btcbot.adapters.btcturk.client import build_btcturk_client
 from btcbot.app import operations
-from btcbot.app.admin import reconcile
+from btcbot.app.admin import MarketDataMissing, reconcile
 from btcbot.app.operations import OnceOutcome
 from btcbot.app.wiring import App, breaker_settings
 from btcbot.config.secrets import load_credentials
@@ -35,6 +37,7 @@ from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import Side
 from btcbot.domain.errors import AmbiguousOutcome, ExchangeRejected
 from btcbot.domain.exchange_models import OrderRequest, SubmitAck
+from btcbot.domain.market import Ticker
 from btcbot.persistence.migrations import upgrade
 from btcbot.services.candle_store import MemoryCandleStore
 from btcbot.sim.config import SimConfig
@@ -54,6 +57,10 @@ class ConfusedExchange:
     inner: Any
     misread: set[str] = field(default_factory=set)
     lost: set[str] = field(default_factory=set)
+    unpriced: set[str] = field(default_factory=set)  # symbols left out of the ticker answer
+
+    def tickers(self) -> list[Ticker]:
+        return [t for t in self.inner.tickers() if t.symbol not in self.unpriced]
 
     def submit_order(self, request: OrderRequest) -> SubmitAck:
         if request.side is Side.BUY and request.symbol in self.lost:
@@ -157,4 +164,21 @@ def test_an_unexplained_shortfall_blocks_new_risk_from_the_cycle_that_sees_it(ri
     assert plan.cleared_reducing
     rig.cycle()
     assert len(rig.orders_on_exchange("ETHTRY")) == 1  # explained: risk may be taken again
+    assert consistency_violations(rig.sim.state(), read_book(rig.url)) == []
+
+
+def test_reconcile_apply_refuses_to_record_a_withdrawal_of_a_coin_it_cannot_price(rig: Rig) -> None:
+    rig.cycle()
+    held = read_book(rig.url).wallet["BTC"]
+    rig.sim.admin.set_balance("BTC", (held / 2).quantize(Decimal("0.00000001")))
+    rig.exchange.unpriced.add("BTCTRY")
+    rig.app.lease.release()
+    with pytest.raises(MarketDataMissing, match="no price for BTC"):
+        reconcile(rig.settings, apply=True, reason="withdrew BTC", clock=rig.clock, exchange=rig.exchange,
+                  candle_store=MemoryCandleStore())
+    assert rig.scalar("SELECT count(*) FROM ledger_entries WHERE account = 'external' AND asset = 'BTC'") == 0
+    rig.exchange.unpriced.clear()
+    plan = reconcile(rig.settings, apply=True, reason="withdrew BTC", clock=rig.clock, exchange=rig.exchange,
+                     candle_store=MemoryCandleStore())
+    assert plan.applied
     assert consistency_violations(rig.sim.state(), read_book(rig.url)) == []
