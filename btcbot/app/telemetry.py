@@ -8,7 +8,7 @@ computes for the post-trade view and the profit figures of the books, as gauges 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,10 +87,20 @@ def unrealized_profit(view: PortfolioView, basis: dict[str, tuple[Decimal, Decim
     return total
 
 
-def read_profit(uow: UnitOfWork, view: PortfolioView, policy: CapitalPolicySnapshot, quote: str,
-                tz: str) -> ProfitFigures:
-    """Profit figures from the ledger and the accounting documents; writes the fee baseline (in
-    ``uow``, the caller commits) only when the month or the cumulative fees changed."""
+@dataclass(frozen=True, slots=True)
+class BooksRead:
+    """What the database says: fees and taxes booked in ``month`` so far, and the recorded
+    (quantity, cost) per coin."""
+
+    month: str
+    fees_mtd: Decimal
+    taxes_mtd: Decimal
+    basis: Mapping[str, tuple[Decimal, Decimal]]
+
+
+def read_books(uow: UnitOfWork, bases: Iterable[str], month: str, quote: str, tz: str) -> BooksRead:
+    """Fees and taxes of ``month`` from the ledger, cost basis from the accounting documents; writes
+    the fee baseline (in ``uow``, the caller commits) only when the month or the fees changed."""
     from btcbot.persistence.genesis import GENESIS_KEY
     from btcbot.services.accounting import cost_basis
     from btcbot.services.risk.calendar import month_key
@@ -100,22 +110,35 @@ def read_profit(uow: UnitOfWork, view: PortfolioView, policy: CapitalPolicySnaps
     raw = uow.meta.get(META_FEE_MONTH)
     doc = json.loads(raw) if raw else None
     genesis = uow.meta.get(GENESIS_KEY) if doc is None else None
-    genesis_this_month = genesis is None or month_key(datetime.fromisoformat(genesis), tz) == policy.month
-    new_doc = roll_fee_month(doc, policy.month, fees, taxes, genesis_this_month)
+    genesis_this_month = genesis is None or month_key(datetime.fromisoformat(genesis), tz) == month
+    new_doc = roll_fee_month(doc, month, fees, taxes, genesis_this_month)
     if new_doc != doc:
         uow.meta.set(META_FEE_MONTH, json.dumps(new_doc, sort_keys=True))
-    basis: dict[str, tuple[Decimal, Decimal]] = {}
-    for symbol in view.prices:
-        base = parse_pair(symbol).base
+    basis = {}
+    for base in bases:
         position = cost_basis(uow.meta, base)
         basis[base] = (position.qty, position.cost)
-    return ProfitFigures(
-        month=policy.month,
-        realized_mtd=policy.realized_pnl_mtd,
-        unrealized=unrealized_profit(view, basis),
-        fees_mtd=fees - Decimal(new_doc["fees_start"]),
-        taxes_mtd=taxes - Decimal(new_doc["taxes_start"]),
-    )
+    return BooksRead(month, fees - Decimal(new_doc["fees_start"]), taxes - Decimal(new_doc["taxes_start"]), basis)
+
+
+def profit_figures(books: BooksRead, view: PortfolioView, policy: CapitalPolicySnapshot) -> ProfitFigures:
+    """Realized profit from the policy (the month the risk engine counts), unrealized from the
+    recorded cost at the view's prices, fees and taxes from the books."""
+    return ProfitFigures(policy.month, policy.realized_pnl_mtd, unrealized_profit(view, dict(books.basis)),
+                         books.fees_mtd, books.taxes_mtd)
+
+
+def read_profit(uow: UnitOfWork, view: PortfolioView, policy: CapitalPolicySnapshot, quote: str,
+                tz: str) -> ProfitFigures:
+    """:func:`read_books` for the coins of ``view``'s symbols, then :func:`profit_figures`."""
+    bases = sorted({parse_pair(symbol).base for symbol in view.prices})
+    return profit_figures(read_books(uow, bases, policy.month, quote, tz), view, policy)
+
+
+def _books_key(view: PortfolioView, month: str) -> tuple[object, ...]:
+    """Fees and cost basis change only with a fill, a deposit or a withdrawal, and each of those
+    changes the holdings or the cash: while this key is unchanged the last read is still true."""
+    return (month, view.cash_total, view.reserve_bucket, tuple(view.positions.items()), tuple(view.prices))
 
 
 def _priced(view: PortfolioView) -> bool:
@@ -132,6 +155,7 @@ class Telemetry:
     alerts: Any = None
     retries_seen: int = 0
     books: BooksSource | None = None
+    _books_read: tuple[tuple[object, ...], BooksRead] | None = field(default=None, repr=False)
 
     def api_observer(self, endpoint_group: str, endpoint: str, status: str, attempt: int, latency_ms: float) -> None:
         """Client observer: metrics per attempt, and a retry count the cycle turns into an alert."""
@@ -154,6 +178,7 @@ class Telemetry:
     def attach_books(self, books: BooksSource, cycle_interval_s: float) -> None:
         """Publish capital and profit figures after every cycle (see :meth:`cycle_finished`)."""
         self.books = books
+        self._books_read = None
         self.metrics.set_cycle_interval(cycle_interval_s)
 
     def raise_alert(self, uow: Any, alert: Any) -> None:
@@ -200,11 +225,18 @@ class Telemetry:
         to read the books is logged and skipped: the cycle's own work is already committed."""
         policy = books.policy(view, at)
         profit: ProfitFigures | None = None
+        key = _books_key(view, policy.month)
         try:
-            with books.uow() as uow:
-                profit = read_profit(uow, view, policy, books.quote, books.tz)
-                uow.commit()
+            if self._books_read is None or self._books_read[0] != key:
+                # Idle cycles skip this transaction (steady cycle CPU is counted in transactions).
+                with books.uow() as uow:
+                    bases = sorted({parse_pair(symbol).base for symbol in view.prices})
+                    read = read_books(uow, bases, policy.month, books.quote, books.tz)
+                    uow.commit()
+                self._books_read = (key, read)
+            profit = profit_figures(self._books_read[1], view, policy)
         except Exception as exc:  # observability must never fail a committed cycle
+            self._books_read = None
             logger.bind(event="capital.profit_failed", outcome=type(exc).__name__).warning(
                 f"profit figures not read: {type(exc).__name__}: {exc}"
             )

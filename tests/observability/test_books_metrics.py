@@ -180,6 +180,35 @@ def test_an_unpriced_holding_publishes_no_policy_figures(_log: io.StringIO) -> N
     assert "capital.policy" not in _log.getvalue()
 
 
+def test_idle_cycles_reuse_the_books_and_a_fill_reads_them_again() -> None:
+    """Steady-cycle CPU is counted in database transactions: an idle cycle (same holdings and
+    cash) opens none for the profit figures; a changed holding (a fill) reads the books again."""
+    store = seeded_store("12.5", "2.5", genesis=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    opened: list[int] = []
+
+    def uow() -> FakeUnitOfWork:
+        opened.append(1)
+        return FakeUnitOfWork(store)
+
+    metrics = Metrics.create(enabled=True)
+    telemetry = Telemetry(metrics=metrics)
+    risk, capital = RiskSettings(), CapitalSettings()
+    telemetry.attach_books(BooksSource(lambda v, at: compute_capital_policy(v, capital, risk, UNIVERSE, at),
+                                       uow, "TRY", TZ), 60.0)
+    telemetry.cycle_finished(view(), TradingState.ACTIVE, 12.0, NOW)
+    telemetry.cycle_finished(view(prices={"BTCTRY": D("3100000"), "ETHTRY": D("120000")}), TradingState.ACTIVE,
+                             12.0, NOW)
+    assert len(opened) == 1
+    assert samples(metrics)[("unrealized_pnl", ())] == 2000.0  # new price, cached cost: still current
+    with FakeUnitOfWork(store) as w:  # a fill: more fees, a bigger position
+        w.ledger.post([Posting("TRY", Account.FEES, D("1"), "trade:2"),
+                       Posting("TRY", Account.WALLET, D("-1"), "trade:2")], NOW)
+        w.commit()
+    telemetry.cycle_finished(view(positions={"BTCTRY": D("0.02")}), TradingState.ACTIVE, 12.0, NOW)
+    assert len(opened) == 2
+    assert samples(metrics)[("fees_paid_mtd", ())] == 13.5
+
+
 # --- the alert outbox backlog ---------------------------------------------------------------------
 
 
