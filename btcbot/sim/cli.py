@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sys
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -73,6 +75,42 @@ def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
     return found or DEFAULT_SYMBOLS
 
 
+def bot_env_lines(config: SimConfig, url: str) -> list[str]:
+    """The ``BTCBOT_`` settings a bot needs to talk to this simulator, as ``.env`` lines.
+
+    Both hosts (REST and graph) are this one server; the credentials are the only ones it
+    accepts (the simulator's own, not a real key). Dry run is left to the bot's default (paper):
+    a live bot against the simulator adds ``BTCBOT_TRADING__DRY_RUN=false``. The trading pairs
+    are written only when they are not the bot's default five.
+    """
+    lines = [
+        f"# btcbot sim at {url} (seed {config.seed}): settings for a bot that trades against it.",
+        "# Paper (dry run) is the bot's default; add BTCBOT_TRADING__DRY_RUN=false to trade on the simulator.",
+    ]
+    if config.clock_mode == WALL and config.speed != 1.0:
+        lines.append(f"# note: --speed {config.speed:g} moves the market clock away from real time, so private "
+                     "calls fail with Invalid Nonce; a live bot needs --speed 1.")
+    lines += [
+        f"BTCBOT_EXCHANGE__BASE_URL={url}",
+        f"BTCBOT_EXCHANGE__GRAPH_URL={url}",
+        f"BTCBOT_AUTH__API_KEY={config.api_key}",
+        f"BTCBOT_AUTH__API_SECRET={config.api_secret}",
+    ]
+    if tuple(config.symbols) != tuple(DEFAULT_SYMBOLS):
+        lines.append(f"BTCBOT_TRADING__SYMBOLS={','.join(config.symbols)}")
+    return lines
+
+
+def write_env_file(path: Path, lines: list[str]) -> None:
+    """Write ``lines`` to ``path`` with mode 0600, atomically (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 @click.command("sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep loopback).")
 @click.option("--port", default=8088, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 = any free port.")
@@ -122,6 +160,16 @@ def _symbols(values: tuple[str, ...]) -> tuple[str, ...]:
     "--body-timeout", default=10.0, show_default=True, type=float,
     help="Seconds to wait for a request body shorter than its Content-Length (then 408).",
 )
+@click.option(
+    "--print-env", "print_env", is_flag=True,
+    help="Once listening, print the BTCBOT_ settings a bot needs to use this simulator (URLs and the "
+    "simulator's credentials) on stdout as .env lines; the other messages go to stderr.",
+)
+@click.option(
+    "--env-file", "env_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Once listening, write those settings to this file (mode 0600, replaced atomically); "
+    "use it with `btcbot --env-file PATH ...`.",
+)
 def sim_command(
     host: str,
     port: int,
@@ -141,6 +189,8 @@ def sim_command(
     reply_classes: str,
     fault_seed: int | None,
     body_timeout: float,
+    print_env: bool = False,
+    env_file: Path | None = None,
 ) -> None:
     """Run a local BTC Turk-compatible exchange simulator."""
     added: list[tuple[str, FaultSpec]] = []
@@ -201,11 +251,26 @@ def sim_command(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     server.start()
-    click.echo(f"btcbot sim listening on {server.url} (clock={clock_mode}, speed={speed}, seed={seed})")
+    # With --print-env stdout carries only the settings (usable as an env file); the rest goes to stderr.
+    err = print_env
+    click.echo(f"btcbot sim listening on {server.url} (clock={clock_mode}, speed={speed}, seed={seed})", err=err)
     for route, spec in added:
-        click.echo(f"fault {route}: {spec.kind} p={spec.probability:g}" + (f" reply={spec.reply}" if spec.kind == "mutate" else ""))
+        click.echo(f"fault {route}: {spec.kind} p={spec.probability:g}" + (f" reply={spec.reply}" if spec.kind == "mutate" else ""),
+                   err=err)
+    if print_env or env_file is not None:
+        lines = bot_env_lines(config, server.url)
+        if env_file is not None:
+            try:
+                write_env_file(env_file, lines)
+            except OSError as exc:
+                server.stop()
+                raise click.ClickException(f"cannot write --env-file {env_file}: {exc.strerror or exc}") from None
+            click.echo(f"bot settings written to {env_file} (mode 0600)", err=err)
+        if print_env:
+            click.echo("\n".join(lines))
     sys.stdout.flush()
+    sys.stderr.flush()
     while not stop.wait(0.5):
         pass
     server.stop()
-    click.echo("btcbot sim stopped")
+    click.echo("btcbot sim stopped", err=err)
