@@ -6,6 +6,11 @@
 | LeaseHeld             | EXIT_LEASE   - exit 75, nothing changed                         |
 | LeaseLost             | HALT_PROCESS - stop at once; another process owns the database |
 | AuthError             | HALT         - trading HALTED, alert, never retried in a loop  |
+|   (StampRejected)     |   a 401 blaming the stamp never gets here on its own: the      |
+|                       |   client resyncs the server time and retries reads/cancels     |
+|                       |   once (an order POST becomes UNKNOWN instead); only a 401 that|
+|                       |   repeats after the resync, or one naming the key, signature   |
+|                       |   or permission, reaches the runner as AuthError -> HALT       |
 | InvariantViolation    | HALT         - trading HALTED, alert                           |
 | MaintenanceError      | SAFE_MODE    - breaker open; no entries, exits allowed         |
 | CircuitOpen           | SAFE_MODE                                                       |

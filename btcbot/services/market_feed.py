@@ -1,12 +1,21 @@
 """The fetch step's market half: one ticker call for all pairs, candles only when a bar closed.
 
-Freshness: a ticker older than ``max_age_s`` (by the ticker's own timestamp against our clock) is
-stale; a stale or missing symbol is reported, and the cycle goes to safe mode.
+Freshness is judged on the EXCHANGE's clock: a ticker whose own timestamp is more than
+``max_age_s`` away from the exchange's current time (either way) is stale. The exchange's time
+comes from ``exchange_clock`` (by default the market's ``exchange_now()``: the last server-time
+measurement plus the monotonic time since, see ``adapters/btcturk/time_sync.py``), so a local
+clock that jumps backwards cannot make old tickers look fresh. When the market can tell the
+exchange's time but does not know it now (no trusted measurement), every symbol is stale; a
+market without an exchange clock (paper, fakes) is judged on the cycle's ``now``.
+
+A missing row, a non-positive last/bid/ask or a crossed bid/ask also makes that symbol stale
+(one bad row never blinds the others). Stale or missing symbols are reported, and the cycle
+goes to safe mode for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,6 +47,14 @@ def last_closed_open_time(now: datetime, interval_s: int) -> datetime:
     return datetime.fromtimestamp(current_open - interval_s, tz=now.tzinfo)
 
 
+#: Returns the exchange's current time, or None when it cannot be known right now.
+ExchangeClock = Callable[[], datetime | None]
+
+
+def _usable(ticker: Ticker) -> bool:
+    return ticker.last > 0 and ticker.bid > 0 and ticker.ask > 0 and ticker.bid <= ticker.ask
+
+
 class MarketFeed:
     def __init__(
         self,
@@ -47,8 +64,12 @@ class MarketFeed:
         interval_s: int,
         history: int,
         max_age_s: float,
+        exchange_clock: ExchangeClock | None = None,
     ) -> None:
         self._market = market
+        self._exchange_clock: ExchangeClock | None = (
+            exchange_clock if exchange_clock is not None else getattr(market, "exchange_now", None)
+        )
         self._store = store
         self._universe = tuple(universe)
         self._interval = interval_s
@@ -59,12 +80,25 @@ class MarketFeed:
         self._recent: dict[str, tuple[Candle, ...]] = {}
 
     def tickers(self, now: datetime) -> tuple[dict[str, Ticker], dict[str, float], tuple[str, ...]]:
+        """Tickers of the universe, their ages (s, on the exchange's clock) and the stale symbols."""
         all_tickers = self._market.tickers()
         tickers = {t.symbol: t for t in all_tickers if t.symbol in self._universe}
-        ages = {s: max(0.0, (now - t.timestamp).total_seconds()) for s, t in tickers.items()}
+        reference, known = now, True
+        if self._exchange_clock is not None:
+            exchange_now = self._exchange_clock()  # after the fetch: never earlier than the data
+            if exchange_now is None:
+                known = False
+                logger.bind(event="data_feed.clock_unknown").warning(
+                    "exchange clock unknown (no trusted server-time measurement): all market data treated as stale"
+                )
+            else:
+                reference = exchange_now
+        skew = {s: (reference - t.timestamp).total_seconds() for s, t in tickers.items()}
+        ages = {s: max(0.0, v) for s, v in skew.items()}
         stale = tuple(
-            s for s in self._universe if s not in tickers or ages[s] > self._max_age or tickers[s].last <= 0
-        )
+            s for s in self._universe
+            if not known or s not in tickers or abs(skew[s]) > self._max_age or not _usable(tickers[s])
+        )  # fmt: skip
         return tickers, ages, stale
 
     def candles(self, now: datetime) -> tuple[dict[str, tuple[Candle, ...]], tuple[str, ...]]:

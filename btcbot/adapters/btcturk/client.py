@@ -18,6 +18,7 @@ from btcbot.adapters.btcturk import endpoints as ep
 from btcbot.adapters.btcturk import wire
 from btcbot.adapters.btcturk.rate_limit import RateLimiter
 from btcbot.adapters.btcturk.retry import RetryPolicy
+from btcbot.adapters.btcturk.time_sync import TimeSync
 from btcbot.adapters.btcturk.transport import Observer, Transport
 from btcbot.adapters.btcturk.wire.outbound import submit_body
 from btcbot.config.groups.resilience import ResilienceSettings
@@ -103,6 +104,7 @@ class BtcTurkClient:
             session=session or _session(),
             timeout_s=timeout_s,
             observer=observer,
+            time_sync=TimeSync(clock, max_round_trip_s=resilience.time_sync_max_round_trip_s),
         )
 
     def __repr__(self) -> str:
@@ -118,6 +120,13 @@ class BtcTurkClient:
     def time_offset_ms(self) -> int:
         """Measured server-minus-local clock offset."""
         return self._transport.time_sync.offset_ms
+
+    def exchange_now(self) -> datetime | None:
+        """BTC Turk's current time: the last server-time measurement plus the monotonic time
+        since (synced first when due, outside the market-data breaker). None when no trusted
+        measurement exists; market-data freshness is then unknown, never judged on the local
+        clock alone (``services/market_feed.py``)."""
+        return self._transport.exchange_now()
 
     # ------------------------------------------------------------------ market data
 

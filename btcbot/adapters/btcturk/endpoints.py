@@ -26,6 +26,11 @@ class Endpoint:
         return self.method != "GET"
 
     @property
+    def never_resent(self) -> bool:
+        """The order POST: whatever its answer, it is looked up, never sent a second time."""
+        return self.method == "POST"
+
+    @property
     def route(self) -> str:
         """``"POST /api/v1/order"``: how the order outcome policy names a route."""
         return f"{self.method} {self.path}"

@@ -13,6 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -36,6 +37,7 @@ from btcbot.domain.errors import (
     MaintenanceError,
     MalformedPayload,
     RateLimited,
+    StampRejected,
     TransientError,
 )
 
@@ -99,22 +101,78 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         body: Mapping[str, str] | None = None,
     ) -> T:
-        """Send (with retries for reads) and return ``parse(decoded document)``."""
+        """Send (with retries for reads) and return ``parse(decoded document)``.
+
+        A 401 that blames the stamp (StampRejected) resyncs the server time and sends a read or a
+        cancel once more; a second 401 is an AuthError (halt). An order POST is never sent twice:
+        after a stamp 401 it is AmbiguousOutcome (looked up by client id), see docs/exchange.md.
+        """
         if endpoint.private and self._credentials is None:
             raise AuthError("no credentials", endpoint=endpoint.name)
-        if endpoint.private and self.time_sync.needs_sync():
-            try:
-                self.sync_time()
-            except ExchangeError as exc:
-                # Server time is a market-data call: its outage must not block private calls
-                # when an earlier offset exists. Without any measurement, nothing is sent.
-                if not self.time_sync.measured:
-                    raise
-                logger.warning("time sync failed ({}); keeping the previous offset", type(exc).__name__)
+        if endpoint.private:
+            self._ensure_time()
+        try:
+            return self._scoped(endpoint, parse, path_args, params, body)
+        except StampRejected as first:
+            return self._after_stamp_rejected(first, endpoint, parse, path_args, params, body)
+
+    def _ensure_time(self) -> None:
+        if not self.time_sync.needs_sync():
+            return
+        try:
+            self.sync_time()
+        except ExchangeError as exc:
+            # Without any measurement nothing private is sent; with one, a failed refresh keeps it.
+            if not self.time_sync.measured:
+                raise
+            logger.warning("time sync failed ({}); keeping the previous offset", type(exc).__name__)
+
+    def _scoped(
+        self,
+        endpoint: ep.Endpoint,
+        parse: Callable[[Any], T],
+        path_args: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, str] | None,
+    ) -> T:
         if self._call_scope is None:
             return self._retry_loop(endpoint, parse, path_args, params, body)
         with self._call_scope(endpoint.group.value, endpoint.name):
             return self._retry_loop(endpoint, parse, path_args, params, body)
+
+    def _after_stamp_rejected(
+        self,
+        first: StampRejected,
+        endpoint: ep.Endpoint,
+        parse: Callable[[Any], T],
+        path_args: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, str] | None,
+    ) -> T:
+        """One resync, then (reads and cancels) one more send; a repeated 401 halts."""
+        logger.bind(event="exchange.stamp_rejected", endpoint=endpoint.name).warning(
+            "stamp rejected ({}); resyncing the server time", first
+        )
+        self.time_sync.invalidate()
+        try:
+            self.sync_time()
+        except ExchangeError as exc:
+            # A clock problem we could not fix now: not a credential problem, so no halt.
+            if endpoint.never_resent:
+                raise AmbiguousOutcome(f"stamp rejected, resync failed ({type(exc).__name__})",
+                                       endpoint=endpoint.name) from None
+            raise TransientError(f"stamp rejected and the time resync failed ({type(exc).__name__})",
+                                 endpoint=endpoint.name) from None
+        if endpoint.never_resent:
+            # A real BTC Turk 401 comes from the auth layer before the order is read, but an answer
+            # is all we have: a proxy or a confused venue can say 401 about an order it placed. A
+            # resend could then double it, so the order is looked up by client id instead.
+            raise AmbiguousOutcome("stamp rejected (401); time resynced, the order is looked up, not resent",
+                                   endpoint=endpoint.name) from None
+        try:
+            return self._scoped(endpoint, parse, path_args, params, body)
+        except StampRejected as again:
+            raise AuthError(f"{again} (again after a server-time resync)", endpoint=endpoint.name) from None
 
     def _retry_loop(
         self,
@@ -140,11 +198,67 @@ class Transport:
                     self._clock.sleep(delay)
 
     def sync_time(self) -> None:
-        """Measure the server-clock offset (GET /api/v2/server/time)."""
-        sent = self.time_sync.now_ms()
-        server = self.call(ep.SERVER_TIME, lambda doc: parse_server_time(ep.SERVER_TIME.name, doc))
-        received = self.time_sync.now_ms()
-        self.time_sync.record(int(server.timestamp() * 1000), sent, received)
+        """Measure the server-clock offset (GET /api/v2/server/time) from ONE attempt.
+
+        Not through the market-data breaker: private calls depend on this measurement, and a
+        503 on a public endpoint must not block them for the breaker's cooldown. Attempts whose
+        round trip exceeds ``time_sync.max_round_trip_s`` are measured again, not trusted; up to
+        ``retry.max_attempts`` attempts, then the last error is raised (the caller keeps an
+        earlier measurement if it has one).
+        """
+        e = ep.SERVER_TIME
+        url = self._hosts[e.host] + e.path
+        last: ExchangeError | None = None
+        for attempt in range(1, max(1, self.retry.max_attempts) + 1):
+            if attempt > 1 and not isinstance(last, RateLimited):
+                self._clock.sleep(self.retry.backoff_s(attempt - 1, self._rng))
+            try:
+                self.limiter.acquire(e.limit_key)
+            except RateLimited:
+                self._observe(e, "RateLimited", attempt, 0.0)
+                raise
+            sent = self.time_sync.mark()
+            server_ms: int | None = None
+            error: ExchangeError | None = None
+            try:
+                self.counts[e.name] += 1
+                response = self._session.request(
+                    e.method, url, headers={"Accept": "application/json"}, timeout=self._timeout_s
+                )
+                doc = classify_response(e.name, response.status_code, response.content, response.headers, write=False)
+                server_ms = int(parse_server_time(e.name, doc).timestamp() * 1000)
+            except requests.RequestException as exc:
+                error = classify_transport_error(e.name, exc, write=False)
+            except ExchangeError as exc:
+                error = exc
+            received = self.time_sync.mark()
+            if error is None and not self.time_sync.acceptable(sent, received):
+                rtt = self.time_sync.round_trip_s(sent, received)
+                error = TransientError(
+                    f"round trip {rtt:.3f} s > {self.time_sync.max_round_trip_s} s: midpoint not trusted", endpoint=e.name
+                )
+            self._observe(e, "ok" if error is None else type(error).__name__, attempt,
+                          self.time_sync.round_trip_s(sent, received) * 1000.0)
+            if error is None and server_ms is not None:
+                self.time_sync.record(server_ms, sent, received)
+                return
+            if isinstance(error, RateLimited):
+                self.limiter.block(e.limit_key, error.retry_after_s)
+                if error.retry_after_s > self.retry.max_retry_after_s:
+                    raise error
+            last = error
+        assert last is not None
+        raise last
+
+    def exchange_now(self) -> datetime | None:
+        """The exchange's current time (synced now if due), or None when it cannot be known."""
+        if self.time_sync.needs_sync():
+            try:
+                self.sync_time()
+            except ExchangeError as exc:
+                logger.warning("time sync failed ({}); exchange clock {}", type(exc).__name__,
+                               "kept" if self.time_sync.trusted else "unknown")
+        return self.time_sync.server_now()
 
     # ------------------------------------------------------------------ one attempt
 

@@ -33,6 +33,7 @@ from btcbot.domain.errors import (
     MaintenanceError,
     OrderNotFound,
     RateLimited,
+    StampRejected,
     TransientError,
 )
 from btcbot.domain.exchange_models import OrderRequest
@@ -425,17 +426,18 @@ def test_orderbook_bare_503_is_transient_not_maintenance(clock: ManualClock, rsp
     assert state.state is BreakerStatus.CLOSED and state.consecutive_failures == 1
 
 
-def test_401_not_retried_and_forces_time_resync(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+def test_a_persistent_stamp_401_is_retried_once_after_a_resync_then_halts(
+    clock: ManualClock, rsps: responses.RequestsMock
+) -> None:
     server_time(rsps)
     rsps.get(
         f"{BASE}/api/v1/users/balances", status=401,
         json={"success": True, "message": "Unauthorized - Invalid Nonce", "code": 1037},
     )  # fmt: skip
     client = make(clock)
-    with pytest.raises(AuthError, match="Invalid Nonce"):
+    with pytest.raises(AuthError, match="again after a server-time resync") as info:
         client.balances()
-    with pytest.raises(AuthError):
-        client.balances()
+    assert not isinstance(info.value, StampRejected)  # a plain AuthError: the runner halts
     assert client.request_counts() == {"server_time": 2, "balances": 2}
 
 

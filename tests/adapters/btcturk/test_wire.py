@@ -199,7 +199,7 @@ def test_undecodable_bodies(payload: bytes, field: str) -> None:
 @pytest.mark.parametrize(
     "payload,field",
     [
-        ({"success": True, "data": [{"pair": "BTCTRY"}]}, "data.0.timestamp"),
+        ({"success": True, "data": {"bids": [], "asks": []}}, "data.timestamp"),
         ({"success": True, "data": {"bids": [["1"]], "asks": [], "timestamp": 1}}, "data.bids"),
         ({"success": True, "data": "nope"}, "data"),
         ({"data": []}, "success"),
@@ -334,13 +334,27 @@ def test_one_odd_ticker_or_symbol_row_is_skipped_not_fatal() -> None:
     assert "XRPTRY" not in symbols and "BTCTRY" in symbols
 
 
-def test_all_rows_bad_is_malformed() -> None:
+def test_all_rows_bad_is_malformed_for_exchange_info_but_not_for_tickers() -> None:
+    info_doc = doc("exchangeinfo_crafted.json")
+    for row in info_doc["data"]["symbols"]:
+        row["numeratorScale"] = None
+    with pytest.raises(MalformedPayload):
+        wire.parse_exchange_info(E, info_doc)
     tickers = doc("rest_ticker_response_docs_legacy.json")
     for row in tickers["data"]:
         row["bid"] = None
-    with pytest.raises(MalformedPayload) as info:
-        wire.parse_tickers(E, tickers)
-    assert info.value.field == "data.0.bid"
+    assert wire.parse_tickers(E, tickers) == []  # every symbol stale for the caller; the call itself is fine
+
+
+@pytest.mark.parametrize(
+    "field,value", [("last", None), ("timestamp", "soon"), ("bid", "abc"), ("pair", None), ("volume", [])]
+)
+def test_a_bad_ticker_row_drops_only_that_symbol(field: str, value: object) -> None:
+    tickers = doc("rest_ticker_response_docs_legacy.json")
+    tickers["data"][0][field] = value
+    assert [t.symbol for t in wire.parse_tickers(E, tickers)] == ["ETHTRY"]
+    del tickers["data"][0][field]
+    assert [t.symbol for t in wire.parse_tickers(E, tickers)] == ["ETHTRY"]
 
 
 def test_order_without_price_or_quantity_still_parses() -> None:

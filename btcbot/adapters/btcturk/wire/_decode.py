@@ -62,8 +62,9 @@ def validate(endpoint: str, model: type[M], data: Any, *, prefix: str = "") -> M
         raise MalformedPayload(endpoint, f"{prefix}{loc}", msg) from None
 
 
-def validate_rows(endpoint: str, model: type[M], rows: Any, *, prefix: str) -> list[M]:
-    """Validate a list row by row; a malformed row is skipped (and logged) unless every row is.
+def validate_rows(endpoint: str, model: type[M], rows: Any, *, prefix: str, allow_none: bool = False) -> list[M]:
+    """Validate a list row by row; a malformed row is skipped (and logged) unless every row is
+    (then the first error is raised, unless ``allow_none``: then the result is empty).
 
     Used where the venue lists hundreds of pairs we do not trade (tickers, exchangeinfo): one odd
     pair must not blind the bot. A missing row for one of OUR symbols is caught by the caller.
@@ -77,7 +78,7 @@ def validate_rows(endpoint: str, model: type[M], rows: Any, *, prefix: str) -> l
             parsed.append(validate(endpoint, model, row, prefix=f"{prefix}{i}."))
         except MalformedPayload as exc:
             errors.append(exc)
-    if errors and not parsed:
+    if errors and not parsed and not allow_none:
         raise errors[0]
     if errors:
         logger.warning(

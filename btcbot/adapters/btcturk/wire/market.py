@@ -180,7 +180,10 @@ def parse_exchange_info(endpoint: str, doc: Any) -> list[SymbolRules]:
 
 
 def parse_tickers(endpoint: str, doc: Any) -> list[Ticker]:
-    return [t.to_domain() for t in validate_rows(endpoint, TickerWire, unwrap(endpoint, doc), prefix="data.")]
+    """Rows with a missing or invalid member are dropped (that symbol is then stale for the
+    caller), even when that leaves none: one bad row never fails the whole call."""
+    rows = validate_rows(endpoint, TickerWire, unwrap(endpoint, doc), prefix="data.", allow_none=True)
+    return [t.to_domain() for t in rows]
 
 
 def parse_order_book(endpoint: str, doc: Any, symbol: str) -> OrderBook:
