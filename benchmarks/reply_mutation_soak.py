@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"requests                {figures['requests']} ({figures['private_requests']} private)")
     print(f"faulted requests        {figures['faulted_requests']} = "
           f"{figures['faulted_share_of_private_requests']:.1%} of private requests")
-    print(f"(route, class) covered  {figures['route_class_pairs_covered']}/{figures['route_class_pairs_total']}")
+    print(f"(route, class) covered  {figures['route_class_pairs_covered']}/{figures['route_class_pairs_total']}"
+          " on the private routes the bot called"
+          + (f"; never called: {', '.join(figures['private_routes_never_called'])}"
+             if figures["private_routes_never_called"] else ""))
     print("replies by class        " + ", ".join(f"{k} {v}" for k, v in figures["replies"].items()))
     print(f"cycles in safe mode     {figures['safe_mode_cycles']} = {figures['safe_mode_share']:.1%}")
     print(f"cycles REDUCING         {figures['reducing_cycles']}")

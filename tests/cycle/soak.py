@@ -197,7 +197,8 @@ class MutationSoakReport:
         c = self.counters
         private = int(c["private_requests"])
         replies = {k: v for k, v in sorted(c["replies"].items())}
-        pairs = _route_class_pairs()
+        called = {r for r, n in c["by_route"].items() if n > 0}
+        pairs = {p for p in _route_class_pairs() if p.rsplit(" ", 1)[0] in called}
         covered = {k for k, v in c["route_replies"].items() if v > 0}
         return {
             "cycles": self.cycles,
@@ -212,6 +213,7 @@ class MutationSoakReport:
             "route_class_pairs_covered": len(covered & pairs),
             "route_class_pairs_total": len(pairs),
             "route_class_pairs_missing": sorted(pairs - covered),
+            "private_routes_never_called": sorted(r for r in _private_routes() if r not in called),
             "faulted_by_route": dict(sorted(c["faulted_by_route"].items())),
             "requests_by_route": dict(sorted(c["by_route"].items())),
             "safe_mode_cycles": self.outcomes["safe_mode"],
@@ -226,6 +228,12 @@ class MutationSoakReport:
             "violation_list": self.violations[:200],
             "elapsed_s": round(self.elapsed_s, 1),
         }
+
+
+def _private_routes() -> list[str]:
+    from btcbot.sim.mutation import PRIVATE_ROUTES
+
+    return [f"{r.split(' ', 1)[0]} {r.split(' ', 1)[1]}" for r in PRIVATE_ROUTES]
 
 
 def _route_class_pairs() -> set[str]:
