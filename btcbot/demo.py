@@ -5,6 +5,9 @@ mode with an accelerated market (``--speed`` market seconds per real second), th
 in LIVE mode against it over real HTTP with fixed demo credentials and a throw-away SQLite
 database, prints every cycle's decisions, and finishes with ``btcbot status``. It stops by itself
 after N cycles and always stops every process it started (also on Ctrl-C).
+
+Before the bot starts it says which mode it runs in and why, and prints every ``BTCBOT_``
+variable it sets (credentials masked), so the run can be repeated by hand.
 """
 
 from __future__ import annotations
@@ -81,6 +84,23 @@ def bot_environment(url: str, database: Path, interval_s: float) -> dict[str, st
     return env
 
 
+#: Variables shown masked: the demo credentials are public, but a habit of printing keys is not.
+MASKED = frozenset({"BTCBOT_AUTH__API_KEY", "BTCBOT_AUTH__API_SECRET"})
+MASK = "**********"
+
+MODE_LINE = (
+    "demo: mode LIVE against the bundled simulator (no real money): BTCBOT_TRADING__DRY_RUN=false so the "
+    "whole order path runs (signed requests, exchange fills, reconciliation). Paper (dry run) stays "
+    "btcbot's default everywhere else."
+)
+
+
+def settings_lines(env: dict[str, str]) -> list[str]:
+    """Every ``BTCBOT_`` variable of ``env`` as ``NAME=value`` lines, sorted, credentials masked."""
+    return [f"  {name}={MASK if name in MASKED else value}" for name, value in sorted(env.items())
+            if name.startswith("BTCBOT_")]
+
+
 def btcbot(args: Sequence[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     """Start one ``btcbot`` command (output goes straight to our terminal)."""
     code = "import sys; from btcbot.cli.main import main; sys.exit(main())"
@@ -115,6 +135,9 @@ def run_demo(cycles: int, speed: float, interval_s: float, seed: int) -> int:
             url = stack.enter_context(simulator(seed, speed))
             print(f"demo: simulator at {url} (wall clock, {speed:g}x market speed, seed {seed})", flush=True)
             env = bot_environment(url, workdir / "demo.db", interval_s)
+            print(MODE_LINE, flush=True)
+            print("demo: the bot's settings (environment only, no .env file is read; credentials masked):", flush=True)
+            print("\n".join(settings_lines(env)), flush=True)
             for step in (["db", "upgrade"], ["run", "--max-cycles", str(cycles)], ["status"]):
                 print(f"demo: $ btcbot {' '.join(step)}", flush=True)
                 proc = btcbot(step, env, workdir)
