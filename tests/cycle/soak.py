@@ -359,6 +359,8 @@ def run_mutation_soak(
     hang_s: float = 2.5,
     api_timeout_s: float = 2.0,
     progress: Callable[[int, MutationSoakReport | None], None] | None = None,
+    risk: Callable[[RiskEngine, Callable[[], int]], RecordingRisk] = RecordingRisk,
+    wrap_exchange: Callable[[Any], Any] | None = None,
 ) -> MutationSoakReport:
     """Issue 11's reply-mutation soak: ``cycles`` cycles of the real bot (``btcbot run``'s cycle
     code, in-process) against the simulator with a seeded schedule of reply mutations over every
@@ -367,7 +369,8 @@ def run_mutation_soak(
 
     ``violations`` are broken money-safety invariants and exceptions that escaped the error
     policy; a HALT (the error policy's own answer, e.g. to a 401) is listed in ``halts`` instead,
-    and the soak resumes trading like an operator (``btcbot resume``) and goes on."""
+    and the soak resumes trading like an operator (``btcbot resume``) and goes on. ``risk`` and
+    ``wrap_exchange`` let the self-tests break the bot on purpose (the checks must catch it)."""
     import time
 
     from btcbot.app.admin import set_state
@@ -394,6 +397,8 @@ def run_mutation_soak(
             settings, load_credentials(settings, required=True), clock, rng=random.Random(seed),
             breakers=BreakerBoard(breaker_settings(settings)),
         )
+        if wrap_exchange is not None:
+            exchange = wrap_exchange(exchange)
         app = operations.start(settings, clock=clock, exchange=exchange, candle_store=MemoryCandleStore())
         universe = tuple(settings.trading.symbols)
         schedule = MutationSchedule(random.Random(seed), dict(MUTATION_RATES if rates is None else rates), hang_s)
@@ -409,7 +414,7 @@ def run_mutation_soak(
                 with app.engine.connect() as conn:
                     return int(conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar() or 0)
 
-            recorder = RecordingRisk(cycle.d.risk, current_cycle)
+            recorder = risk(cycle.d.risk, current_cycle)
             cycle.d.risk = recorder  # type: ignore[assignment]
             sim.app.counters.reset()
 

@@ -13,10 +13,14 @@ exchange's balances, an empty reconcile plan, trading ACTIVE. And no halt.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from btcbot.domain.errors import AmbiguousOutcome
+from btcbot.domain.exchange_models import OrderRequest, SubmitAck
 from cycle.soak import run_mutation_soak
+from cycle.test_chaos_checks import RecklessRisk
 
 pytestmark = pytest.mark.slow
 
@@ -37,3 +41,31 @@ def test_reply_mutations_on_every_private_endpoint_break_no_invariant(tmp_path: 
     assert figures["faulted_share_of_private_requests"] > 0.04
     assert report.violations == []
     assert report.halts == []
+
+
+class ResendingClient:
+    """What a naive bot does: on an ambiguous submit, send the same order again."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def submit_order(self, request: OrderRequest) -> SubmitAck:
+        try:
+            ack: SubmitAck = self._inner.submit_order(request)
+        except AmbiguousOutcome:
+            ack = self._inner.submit_order(request)
+        return ack
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_the_soak_catches_a_bot_that_resends_an_ambiguous_order(tmp_path: Path) -> None:
+    report = run_mutation_soak(tmp_path, 30, seed=SEED, quiet_cycles=1, hang_s=1.2, api_timeout_s=1.0,
+                               rates={"POST /api/v1/order": 0.8}, wrap_exchange=ResendingClient)
+    assert any("sent twice" in v for v in report.violations), report.violations
+
+
+def test_the_soak_catches_exchange_exposure_past_the_caps(tmp_path: Path) -> None:
+    report = run_mutation_soak(tmp_path, 40, seed=SEED, quiet_cycles=0, rates={}, risk=RecklessRisk)
+    assert any("exchange" in v and "asset cap" in v for v in report.violations), report.violations
