@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from loguru import logger
 
 from btcbot.adapters.btcturk import endpoints as ep
 from btcbot.adapters.btcturk import wire
@@ -20,13 +21,14 @@ from btcbot.adapters.btcturk.rate_limit import RateLimiter
 from btcbot.adapters.btcturk.retry import RetryPolicy
 from btcbot.adapters.btcturk.time_sync import TimeSync
 from btcbot.adapters.btcturk.transport import Observer, Transport
+from btcbot.adapters.btcturk.wire.account import UserTradeWire
 from btcbot.adapters.btcturk.wire.outbound import submit_body
 from btcbot.config.groups.resilience import ResilienceSettings
 from btcbot.config.secrets import Credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
-from btcbot.domain.errors import ConfigError, OrderNotFound
+from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
@@ -90,6 +92,8 @@ class BtcTurkClient:
     ) -> None:
         self._clock = clock
         self._allowed = None if allowed_symbols is None else frozenset(parse_pair(s).symbol for s in allowed_symbols)
+        #: Set once the exchange refused openOrders without pairSymbol (see ``open_orders``).
+        self._open_orders_per_symbol = False
         self.breakers = breakers or BreakerBoard(breaker_settings(resilience))
         self._transport = Transport(
             base_url=base_url,
@@ -165,9 +169,27 @@ class BtcTurkClient:
         return self._transport.call(e, lambda doc: wire.parse_balances(e.name, doc))
 
     def open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Open orders of one pair, or of all pairs. The docs disagree on whether ``pairSymbol``
+        is required (btcturk_api.md 5.3): if the exchange rejects the all-pairs form, this client
+        asks once per configured symbol from then on (remembered per client instance)."""
         e = ep.OPEN_ORDERS
-        params = {"pairSymbol": parse_pair(symbol).symbol} if symbol else None
-        return self._transport.call(e, lambda doc: wire.parse_open_orders(e.name, doc), params=params)
+        if symbol:
+            params = {"pairSymbol": parse_pair(symbol).symbol}
+            return self._transport.call(e, lambda doc: wire.parse_open_orders(e.name, doc), params=params)
+        if not self._open_orders_per_symbol:
+            try:
+                return self._transport.call(e, lambda doc: wire.parse_open_orders(e.name, doc))
+            except ExchangeRejected as exc:
+                if self._allowed is None or isinstance(exc, OrderNotFound):
+                    raise
+                self._open_orders_per_symbol = True
+                logger.bind(event="exchange.open_orders_per_symbol").warning(
+                    "openOrders without pairSymbol refused ({}); asking per symbol from now on", exc.error_name
+                )
+        orders: list[ExchangeOrder] = []
+        for pair in sorted(self._allowed or ()):
+            orders.extend(self.open_orders(pair))
+        return orders
 
     def all_orders(
         self,
@@ -195,13 +217,37 @@ class BtcTurkClient:
             return None
 
     def trades_for_order(self, exchange_order_id: int) -> list[Fill]:
+        """Fills of one order. A row that names another ``orderId`` is dropped. A row WITHOUT
+        ``orderId`` (the 2019 payload, a damaged answer) is never given the id that was asked
+        for: it counts only if its ``orderClientId`` and pair equal the order's (read with
+        ``get_order``, one extra request, only when such rows come back); otherwise it is
+        ignored and logged."""
         e = ep.ORDER_TRADES
         order_id = int(exchange_order_id)
         # orderId must be the only parameter (btcturk_api.md 5.2).
-        fills = self._transport.call(
-            e, lambda doc: wire.parse_user_trades(e.name, doc, order_id), params={"orderId": order_id}
+        rows = self._transport.call(
+            e, lambda doc: wire.parse_user_trade_rows(e.name, doc), params={"orderId": order_id}
         )
-        return [f for f in fills if f.order_id == order_id]
+        fills = [f for f in rows.fills if f.order_id == order_id]
+        if rows.orphans:
+            fills.extend(self._match_orphans(e.name, order_id, rows.orphans))
+        return fills
+
+    def _match_orphans(self, endpoint: str, order_id: int, orphans: list[UserTradeWire]) -> list[Fill]:
+        named = [r for r in orphans if r.order_client_id]
+        order = self.get_order(order_id) if named else None
+        matched = [
+            r.to_domain(endpoint, order_id)
+            for r in named
+            if order is not None and order.client_order_id
+            and r.order_client_id == order.client_order_id and r.symbol == order.symbol
+        ]  # fmt: skip
+        if len(matched) < len(orphans):
+            logger.bind(event="exchange.trade_without_order_id", endpoint=endpoint).warning(
+                "order {}: {} trade row(s) without orderId and without its client id ignored",
+                order_id, len(orphans) - len(matched),
+            )  # fmt: skip
+        return matched
 
     def trades(self, symbol: str, start: datetime, end: datetime) -> list[Fill]:
         e = ep.USER_TRADES

@@ -133,12 +133,11 @@ def test_user_trades_big_ids_negative_amounts() -> None:
     assert sell.side is Side.SELL and sell.quantity == Decimal("0.00100000")
 
 
-def test_legacy_user_trades_need_order_id_hint() -> None:
-    with pytest.raises(MalformedPayload) as info:
-        wire.parse_user_trades(E, doc("rest_user_trade_transactions_docs_legacy.json"))
-    assert info.value.field == "orderId"
-    fills = wire.parse_user_trades(E, doc("rest_user_trade_transactions_docs_legacy.json"), 77)
-    assert {f.order_id for f in fills} == {77}
+def test_legacy_user_trades_without_order_id_are_orphans_never_assigned() -> None:
+    rows = wire.parse_user_trade_rows(E, doc("rest_user_trade_transactions_docs_legacy.json"))
+    assert rows.fills == [] and len(rows.orphans) == 3
+    assert wire.parse_user_trades(E, doc("rest_user_trade_transactions_docs_legacy.json")) == []
+    fills = [r.to_domain(E, 77) for r in rows.orphans]  # only a caller that proved the id may do this
     assert fills[0].side is Side.SELL and fills[2].side is Side.BUY  # orderType lowercase
     assert fills[2].symbol == "USDTTRY" and fills[0].fee == Decimal("0.0685423626")
 

@@ -6,12 +6,14 @@ values or raises MalformedPayload(endpoint, field, problem); nothing else escape
 
 from btcbot.adapters.btcturk.wire._decode import Envelope, decode_json, envelope, unwrap
 from btcbot.adapters.btcturk.wire.account import (
+    TradeRows,
     parse_balances,
     parse_cancel,
     parse_open_orders,
     parse_order,
     parse_orders,
     parse_submit_ack,
+    parse_user_trade_rows,
     parse_user_trades,
 )
 from btcbot.adapters.btcturk.wire.market import (
@@ -24,6 +26,7 @@ from btcbot.adapters.btcturk.wire.market import (
 
 __all__ = [
     "Envelope",
+    "TradeRows",
     "decode_json",
     "envelope",
     "parse_balances",
@@ -37,6 +40,7 @@ __all__ = [
     "parse_server_time",
     "parse_submit_ack",
     "parse_tickers",
+    "parse_user_trade_rows",
     "parse_user_trades",
     "unwrap",
 ]

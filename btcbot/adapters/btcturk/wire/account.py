@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from loguru import logger
 from pydantic import Field
 
 from btcbot.adapters.btcturk.wire._decode import unwrap, validate
@@ -96,10 +98,13 @@ class UserTradeWire(WireModel):
     order_client_id: str | None = None
     order_type: WireSide | None = None
 
-    def to_domain(self, endpoint: str, order_id_hint: int | None = None) -> Fill:
-        order_id = self.order_id if self.order_id is not None else order_id_hint
-        if order_id is None:
-            raise MalformedPayload(endpoint, "orderId", "missing and not implied by the request")
+    @property
+    def symbol(self) -> str:
+        return f"{self.numerator_symbol}{self.denominator_symbol}".upper()
+
+    def to_domain(self, endpoint: str, order_id: int) -> Fill:
+        """The fill of exchange order ``order_id``: the row's own ``orderId``, or an id the caller
+        proved by other means (never merely the id it asked for)."""
         if self.timestamp is None:
             raise MalformedPayload(endpoint, "timestamp", "missing")
         # Older rows have no orderType: a negative amount is base leaving the account (a sell).
@@ -108,7 +113,7 @@ class UserTradeWire(WireModel):
             trade_id=self.id,
             order_id=order_id,
             client_order_id=self.order_client_id or None,
-            symbol=f"{self.numerator_symbol}{self.denominator_symbol}".upper(),
+            symbol=self.symbol,
             side=side,
             price=self.price,
             quantity=abs(self.amount),
@@ -168,7 +173,14 @@ def parse_open_orders(endpoint: str, doc: Any) -> list[ExchangeOrder]:
 
 
 def parse_orders(endpoint: str, doc: Any) -> list[ExchangeOrder]:
-    data = unwrap(endpoint, doc)
+    """allOrders. The ``success`` member may be missing (an answer seen without it): a document
+    with ``data`` and no ``success`` is accepted; an explicit ``success: false`` never is."""
+    if isinstance(doc, dict) and not any(isinstance(k, str) and k.lower() == "success" for k in doc):
+        data = next((v for k, v in doc.items() if isinstance(k, str) and k.lower() == "data"), None)
+        if data is None:
+            raise MalformedPayload(endpoint, "data", "missing (and no success member)")
+    else:
+        data = unwrap(endpoint, doc)
     if not isinstance(data, list):
         raise MalformedPayload(endpoint, "data", "expected a list of orders")
     return [validate(endpoint, OrderWire, row, prefix=f"data.{i}.").to_domain() for i, row in enumerate(data)]
@@ -178,16 +190,50 @@ def parse_order(endpoint: str, doc: Any) -> ExchangeOrder:
     return validate(endpoint, OrderWire, unwrap(endpoint, doc), prefix="data.").to_domain()
 
 
-def parse_user_trades(endpoint: str, doc: Any, order_id_hint: int | None = None) -> list[Fill]:
+@dataclass(frozen=True, slots=True)
+class TradeRows:
+    """A user-trades answer: ``fills`` of rows that name their order, and ``orphans``: rows
+    without ``orderId`` (the 2019 payload, a damaged answer). An orphan is never given the order
+    id that was asked for; only the caller can match it (by ``orderClientId``) or ignore it."""
+
+    fills: list[Fill]
+    orphans: list[UserTradeWire]
+
+
+def _has_member(doc: Any, name: str) -> bool:
+    return isinstance(doc, dict) and any(isinstance(k, str) and k.lower() == name for k in doc)
+
+
+def parse_user_trade_rows(endpoint: str, doc: Any) -> TradeRows:
     data = unwrap(endpoint, doc)
     if data is None:
-        return []
+        if not _has_member(doc, "data"):
+            # ``data: null`` may mean "no trades"; a missing member is a damaged answer, and
+            # reading it as "no fills" would hide fills of a closed order.
+            raise MalformedPayload(endpoint, "data", "missing")
+        return TradeRows([], [])
     if not isinstance(data, list):
         raise MalformedPayload(endpoint, "data", "expected a list of trades")
-    return [
-        validate(endpoint, UserTradeWire, row, prefix=f"data.{i}.").to_domain(endpoint, order_id_hint)
-        for i, row in enumerate(data)
-    ]
+    fills: list[Fill] = []
+    orphans: list[UserTradeWire] = []
+    for i, row in enumerate(data):
+        wire_row = validate(endpoint, UserTradeWire, row, prefix=f"data.{i}.")
+        if wire_row.order_id is None:
+            orphans.append(wire_row)
+        else:
+            fills.append(wire_row.to_domain(endpoint, wire_row.order_id))
+    return TradeRows(fills, orphans)
+
+
+def parse_user_trades(endpoint: str, doc: Any) -> list[Fill]:
+    """Fills of rows that name their order; rows without ``orderId`` are dropped and logged."""
+    rows = parse_user_trade_rows(endpoint, doc)
+    if rows.orphans:
+        logger.bind(event="exchange.trade_without_order_id", endpoint=endpoint).warning(
+            "{} trade row(s) without orderId ignored (trade ids {})", len(rows.orphans),
+            ", ".join(str(r.id) for r in rows.orphans[:5]),
+        )
+    return rows.fills
 
 
 def parse_submit_ack(endpoint: str, doc: Any, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
