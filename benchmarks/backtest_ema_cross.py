@@ -9,13 +9,13 @@ venue rounding (``build_order_request``) -> next-open fill -> ledger postings an
 Modes (``--mode``):
 
 * ``memory``: candles generated once and held in memory; the engine run is timed (CPU and wall).
-* ``store``: candles written once to a SQLite candle store, then the timed run STREAMS them
-  from the store (what ``btcbot backtest`` does after ``download-data``): the figure includes
-  reading and decoding every row.
+* ``store``: candles written once to a SQLite candle store (in a child process, or reused with
+  ``--db FILE``), then the timed run STREAMS them from the store: the figure includes reading
+  and decoding every row, and the peak RSS is the streamed run's alone.
 
 Reported per repeat: symbol-bars per CPU-second (``time.process_time``) and per wall-second,
 fills (trades), the final equity; over repeats the median and the spread (max - min); and the
-peak RSS of the process (``resource.getrusage``, which includes the candle generation).
+peak RSS of the process (``resource.getrusage``; in memory mode it includes the candle generation).
 ``--naive`` recomputes the EMAs over the whole window at every bar (the pre-issue-12 cost, for
 the before/after figure).
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import platform
 import resource
 import statistics
@@ -106,6 +107,20 @@ def run_once(settings: Settings, candles: Mapping[str, Iterable[Candle]], naive:
     }
 
 
+def fill_store(url: str, symbols: Sequence[str], start: datetime, end: datetime) -> None:
+    """Generate the candles a month at a time into a SQLite candle store (``download-data --synthetic``)."""
+    upgrade(url)
+    db = create_engine_for(url)
+    store = SqlCandleStore(db)
+    day = start
+    while day < end:
+        chunk_end = min(end, day + timedelta(days=31))
+        for series in generate_candles(symbols, 60, day, chunk_end, seed=1).values():
+            store.add(series)
+        day = chunk_end
+    db.dispose()
+
+
 def summarize(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
     values = [r[key] for r in runs]
     return {"median": statistics.median(values), "spread": max(values) - min(values)}
@@ -120,6 +135,7 @@ def main() -> int:
     parser.add_argument("--mode", choices=("memory", "store"), default="memory")
     parser.add_argument("--naive", action="store_true", help="recompute the EMAs over the window every bar")
     parser.add_argument("--tag", default="", help="suffix of the results file")
+    parser.add_argument("--db", default=None, help="store mode: reuse (or create) this SQLite candle file")
     args = parser.parse_args()
     start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
     if args.days is not None:
@@ -144,17 +160,20 @@ def main() -> int:
                 runs.append(run_once(settings, candles, args.naive))
                 print(f"run {i + 1}: {runs[-1]}", flush=True)
         else:
-            url = f"sqlite:///{tmp / 'candles.db'}"
-            upgrade(url)
+            path = Path(args.db) if args.db else tmp / "candles.db"
+            url = f"sqlite:///{path}"
+            if not path.exists():
+                # In a child process: the generation's memory must not count in the run's peak RSS.
+                child = multiprocessing.get_context("spawn").Process(
+                    target=fill_store, args=(url, symbols, start, end))
+                child.start()
+                child.join()
+                if child.exitcode != 0:
+                    print("storing the candles failed", file=sys.stderr)
+                    return 1
+                print(f"stored the candles in {time.perf_counter() - t:.1f} s", flush=True)
             db = create_engine_for(url)
             store = SqlCandleStore(db)
-            day = start
-            while day < end:  # a month at a time: generation never holds the whole range
-                chunk_end = min(end, day + timedelta(days=31))
-                for series in generate_candles(symbols, 60, day, chunk_end, seed=1).values():
-                    store.add(series)
-                day = chunk_end
-            print(f"stored the candles in {time.perf_counter() - t:.1f} s", flush=True)
             last = end - timedelta(seconds=1)
             for i in range(args.repeats):
                 streams = {s: store.iter_range(s, 60, start, last) for s in symbols}
