@@ -78,7 +78,7 @@ def test_dashboard_is_a_provisionable_grafana_dashboard(dashboard: dict[str, Any
     assert len(ids) == len(set(ids))
     for p in panels:
         pos = p["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24 and pos["h"] > 0, p["title"]
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24 and pos["h"] > 0, p["title"]
         if p["type"] == "row":
             continue
         assert p["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, p["title"]
