@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -69,6 +70,12 @@ def bot_env(sim: SimHandle, db: str, fmt: str) -> dict[str, str]:
     return env
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def btcbot(args: list[str], env: dict[str, str], cwd: Path) -> Run:
     done = subprocess.run([sys.executable, "-m", "btcbot.cli.main", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
@@ -95,8 +102,11 @@ def test_json_logging_every_line_of_once_and_run_is_json(sim: SimHandle, tmp_pat
 
     once = btcbot(["once"], env, tmp_path)
     assert once.code == 0, once.stderr[-3000:]
-    run = btcbot(["run", "--max-cycles", "2"], env, tmp_path)
+    # With /metrics served, its URL is announced as a record too (a free port, as in tests/integration).
+    run = btcbot(["run", "--max-cycles", "2"], {**env, "BTCBOT_OBSERVABILITY__METRICS_PORT": str(free_port())},
+                 tmp_path)
     assert run.code == 0, run.stderr[-3000:]
+    assert [d["event"] for d in parse_all(run)].count("metrics.listening") == 1
 
     for result in (once, run):
         assert result.stdout == ""  # nothing for people on stdout: the log stream carries it all
