@@ -119,7 +119,12 @@ def reconcile(settings: Settings, apply: bool, reason: str | None, **inject: Any
     """``btcbot reconcile [--apply]``: the operator's tool for exactly the moment the bot is in
     trouble, so it works while a breaker is open: its reads go through a fresh set of breakers,
     not the ones the bot saved (those stay as they are; the bot probes them when their cool-down
-    ends). An exchange that really is down fails the reads: one line, exit 1, nothing written."""
+    ends). An exchange that really is down fails the reads: one line, exit 1, nothing written.
+    Without ``apply`` it is read-only and takes no lease (works while ``btcbot run`` runs)."""
+    if not apply:
+        from btcbot.app.reconcile_plan import plan_only
+
+        return plan_only(settings, **inject)
     app = build_app(settings, **inject)
     try:
         if "exchange" not in inject:
