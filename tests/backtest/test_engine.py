@@ -178,3 +178,13 @@ def test_book_accounting_rolls_over_at_the_local_month_start() -> None:
     # 21:30 UTC is 00:30 on 1 February in Istanbul: a new month (same UTC date)
     realized_next, _ = book.accounting(at + timedelta(minutes=90))
     assert realized_next == 0
+
+
+def test_the_example_user_strategy_runs_unchanged(settings: Settings) -> None:
+    """A user strategy written before the incremental path (no may_act, tuples via candles/closes)."""
+    candles = generate_candles(SYMBOLS, 60, T0, T0 + timedelta(days=6), seed=11)
+    strategy = load_strategy("examples.my_strategy:SmaFilterStrategy", "s1")
+    result = BacktestEngine(settings, strategy, 3600, record_decisions=True).run(candles)
+    assert result.trades and result.strategy_bars == 6 * 24
+    assert len(result.decisions) == 6 * 24  # decided on every bar, as before
+    assert result.state_changes and result.state_changes[0][0] == T0 + timedelta(hours=1)
