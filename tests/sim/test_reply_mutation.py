@@ -221,3 +221,44 @@ def test_mutation_details_are_reproducible_for_a_seed() -> None:
     again = [mutate("field_removed", real, random.Random(3))[0].body for _ in range(1)]
     assert first == again and first[0] != real.body
     assert real.body["data"][0] == {"id": 0, "price": "1", "amount": "2"}  # the original is not touched
+
+
+@pytest.mark.slow
+def test_btcbot_sim_reply_mutation_option_mutates_every_private_route() -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .conftest import sign
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BTCBOT_")}
+    args = [sys.executable, "-m", "btcbot.sim", "--port", "0", "--clock", "manual", "--no-rate-limits",
+            "--reply-mutation", "1", "--reply-classes", "ok_false_code0", "--fault-seed", "4",
+            "--fault", "GET /api/v2/ticker:kind=mutate,reply=status_5xx_empty,count=1"]
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            match = re.search(r"(http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+            assert match
+            url = match.group(1)
+            faults = requests.get(url + "/__sim/faults", timeout=5).json()["faults"]
+            assert sorted(f["route"] for f in faults if f["kind"] == "mutate") == sorted(
+                [r.lower() for r in PRIVATE_ROUTES] + ["get /api/v2/ticker"]
+            )
+            assert requests.get(url + "/api/v2/ticker", timeout=5).status_code >= 500
+            assert requests.get(url + "/api/v2/ticker", timeout=5).status_code == 200  # count=1
+            stamp = requests.get(url + "/api/v2/server/time", timeout=5).json()["serverTime"]
+            secret = "YnRjYm90LXNpbXVsYXRvci1maXhlZC1zZWNyZXQtMDE="
+            headers = {"X-PCK": "sim-key", "X-Stamp": str(stamp), "X-Signature": sign("sim-key", secret, stamp)}
+            body = requests.get(url + "/api/v1/users/balances", headers=headers, timeout=5).json()
+            assert (body["success"], body["code"]) == (False, 0)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
