@@ -411,8 +411,8 @@ def build_tracer(settings: Settings) -> Any:
     """The exporting tracer when ``observability.otel_exporter_endpoint`` is set, else None.
 
     Installs the process-wide provider (OpenTelemetry allows that once): call once per process.
-    None also when the optional exporter packages are missing (logged): then no tracer at all, so
-    the exchange client gets the plain observer and creates no span objects.
+    Without an endpoint there is no tracer at all, so the exchange client gets the plain observer
+    and creates no span objects. An endpoint without the ``otel`` extra raises ConfigError (exit 2).
     """
     obs = settings.observability
     if not obs.otel_exporter_endpoint:
