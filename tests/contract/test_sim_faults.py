@@ -183,11 +183,9 @@ READS: dict[str, Any] = {
 }
 
 
-#: Cases the client still gets wrong (findings in /work/notes/soak_findings.md for the lead).
-OPEN_FINDINGS = {
-    ("GET /api/v1/users/transactions/trade", "data_missing"):
-        "F2: parse_user_trades reads a reply without `data` as no fills",
-}
+#: Cases the client still gets wrong: (route, class) -> reason (xfail until fixed). Empty now;
+#: the last one (a user-trades reply without `data` read as "no fills") was fixed in 4927e76.
+OPEN_FINDINGS: dict[tuple[str, str], str] = {}
 
 
 def _read_cases() -> list[Any]:
