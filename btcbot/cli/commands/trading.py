@@ -195,10 +195,19 @@ def resume_command(obj: CliContext, reason: str) -> None:
 def reconcile_command(obj: CliContext, apply_: bool, reason: str | None) -> None:
     """Compare local state with the exchange and print the repair plan; --apply executes it:
     adopt unknown orders and fills, close vanished orders, record deposits/withdrawals as
-    explicit external ledger postings (with --reason), and only then clear REDUCING."""
-    from btcbot.app.admin import reconcile
+    explicit external ledger postings (with --reason), and only then clear REDUCING.
 
-    plan = reconcile(obj.load().settings, apply_, reason)
+    The plan alone is read-only and works while `btcbot run` runs; --apply needs the instance
+    lease: exit 75 with the commands that stop the service when the bot holds it."""
+    from btcbot.app.admin import reconcile
+    from btcbot.domain.errors import LeaseHeld
+
+    try:
+        plan = reconcile(obj.load().settings, apply_, reason)
+    except LeaseHeld as exc:
+        from btcbot.app.reconcile_plan import stop_service_hint
+
+        raise LeaseHeld(stop_service_hint(str(exc))) from None
     if not plan.rows:
         click.echo("local state matches the exchange: nothing to repair")
     else:
