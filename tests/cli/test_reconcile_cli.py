@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cycle.harness import EXIT_LEASE_HELD, MARKET_BUY, sqlite_url, wall_sim_config
 
 from btcbot.app.reconcile_plan import SUPERVISOR_PROGRAM, SYSTEMD_UNIT, stop_service_lines
 from btcbot.cli.main import main
@@ -22,7 +23,6 @@ from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.lease import acquire
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.testing import running_simulator
-from cycle.harness import EXIT_LEASE_HELD, MARKET_BUY, sqlite_url, wall_sim_config
 
 REPO = Path(__file__).resolve().parents[2]
 
