@@ -11,7 +11,14 @@ import random
 from dataclasses import dataclass
 
 from btcbot.config.groups.resilience import ResilienceSettings
-from btcbot.domain.errors import ExchangeError, MalformedPayload, RateLimited, TransientError
+from btcbot.domain.errors import (
+    ExchangeError,
+    ExchangeRejected,
+    MalformedPayload,
+    OrderNotFound,
+    RateLimited,
+    TransientError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +48,17 @@ class RetryPolicy:
         )
 
     def is_retryable(self, method: str, error: ExchangeError) -> bool:
+        """Reads are tried again on anything but a definite answer: an outage, an unreadable body
+        and also an unrecognised business answer (a 4xx or a 2xx with ``success:false`` on a GET
+        is usually a garbled reply; asking again is harmless). Never on OrderNotFound (a definite
+        "no such order"), maintenance (the breaker opens), or 401 (the transport resyncs)."""
         if method.upper() not in self.retry_methods:
             return False
         if isinstance(error, RateLimited):
             return error.retry_after_s <= self.max_retry_after_s
-        return isinstance(error, TransientError | MalformedPayload)
+        if isinstance(error, OrderNotFound):
+            return False
+        return isinstance(error, TransientError | MalformedPayload | ExchangeRejected)
 
     def backoff_s(self, retry_number: int, rng: random.Random) -> float:
         """Full jitter: a uniform draw below the capped exponential."""

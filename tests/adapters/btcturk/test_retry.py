@@ -12,6 +12,7 @@ from btcbot.domain.errors import (
     ExchangeRejected,
     MaintenanceError,
     MalformedPayload,
+    OrderNotFound,
     RateLimited,
     TransientError,
 )
@@ -38,7 +39,8 @@ def test_writes_cannot_be_made_retryable() -> None:
         (RateLimited("x", retry_after_s=500), False),
         (MaintenanceError("x"), False),
         (AuthError("x"), False),
-        (ExchangeRejected("X"), False),
+        (ExchangeRejected("X"), True),  # an unrecognised answer to a GET: ask again
+        (OrderNotFound("Order not found", code=1152), False),  # a definite answer
         (AmbiguousOutcome("x"), False),
     ],
 )
