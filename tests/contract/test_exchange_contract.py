@@ -48,6 +48,16 @@ def test_server_time_is_aware_and_near_backend_clock(backend: Backend) -> None:
     assert abs((server - backend.clock.now()).total_seconds()) < 5
 
 
+def test_exchange_now_follows_the_venue_clock(backend: Backend) -> None:
+    """Freshness and stamps are judged on this clock (synced from server time, then monotonic)."""
+    first = backend.client.exchange_now()
+    assert first is not None and first.tzinfo is not None
+    assert abs((first - backend.clock.now()).total_seconds()) < 5
+    backend.advance(30)
+    later = backend.client.exchange_now()
+    assert later is not None and 25 <= (later - first).total_seconds() <= 35
+
+
 def test_exchange_info_lists_the_universe_with_rules(backend: Backend) -> None:
     rules = {r.symbol: r for r in backend.client.exchange_info()}
     for symbol in SYMBOLS:
