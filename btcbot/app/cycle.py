@@ -35,6 +35,7 @@ from typing import Any
 
 from loguru import logger
 
+from btcbot.app.cycle_report import META_CYCLE_REPORT, build_report
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
@@ -51,7 +52,7 @@ from btcbot.domain.symbols import parse_pair
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import realized_pnl_mtd, rolling_notional, take_unknown_basis
-from btcbot.services.execution.corrections import BalanceDrift
+from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus
 from btcbot.services.market_feed import MarketFeed, MarketState
 from btcbot.services.order_service import OrderService
 from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
@@ -112,6 +113,7 @@ class TradingCycle:
     def __init__(self, deps: CycleDeps) -> None:
         self.d = deps
         self._drifts: list[BalanceDrift] = []
+        self._balance_issues: list[BalanceDrift | ExternalSurplus] | None = None
 
     # ---- steps -------------------------------------------------------------------------
 
@@ -244,6 +246,8 @@ class TradingCycle:
         except ExchangeError as exc:
             reasons.append(f"reconcile incomplete: {type(exc).__name__}")
         self._drifts = list(sync.report.of_kind(BalanceDrift)) if sync is not None else []
+        self._balance_issues = None if sync is None else [  # for `btcbot status` (cycle_report)
+            c for c in sync.report.corrections if isinstance(c, BalanceDrift | ExternalSurplus)]
         if sync is not None:
             reasons.extend(sync.reasons)
         state = d.state.current()
@@ -324,6 +328,11 @@ class TradingCycle:
                 harvested = d.state.harvest(uow, view, cycle_id, now)
                 uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
             d.state.save_breakers(uow)
+            uow.meta.set(META_CYCLE_REPORT, build_report(  # what `btcbot status` explains
+                cycle_id=cycle_id, at=now, reasons=reasons, state=state,
+                fresh_symbols=None if market is None else market.fresh_symbols, intents=len(intents),
+                decisions=decisions, submitted=submitted, balance_issues=self._balance_issues, view=view,
+                policy=d.risk.policy(view, now) if priced else None))
             if d.store_inputs and market is not None:
                 # Replay re-runs decide + risk: it needs the view they saw, not the post-trade one.
                 recorded_view = decision_view if decision_view is not None else view
