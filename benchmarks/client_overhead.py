@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2000)
     args = parser.parse_args()
     client = build_client(ticker_pairs=200)
-    order = OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, "bench-cid", base_quantity=Decimal("0.005"),
+    order = OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, "s1-c42-BTCTRY-B-1a2b3c", base_quantity=Decimal("0.005"),
                          price=Decimal("3612000"))  # fmt: skip
     cases: dict[str, Callable[[], object]] = {
         "tickers_200_pairs (public)": client.tickers,
