@@ -132,3 +132,32 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     trades = after_live["state"]["trades"]
     assert trades and all(t["client_id"].startswith("bb-") for t in trades), trades  # the bot's orders filled
     assert (tmp_path / "paper.db").exists() and (tmp_path / "live.db").exists()
+
+
+@pytest.mark.timeout(60)
+def test_sim_print_env_prints_only_settings_on_stdout(tmp_path: Path) -> None:
+    """``btcbot sim --print-env``: stdout is a usable env file (the other messages go to stderr)."""
+    code = "import sys; from btcbot.cli.main import main; sys.exit(main())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BTCBOT_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "sim", "--port", "0", "--print-env"], cwd=tmp_path, env=env,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:  # the settings come once the server listens
+            lines.append(line.rstrip("\n"))
+            if line.startswith("BTCBOT_AUTH__API_SECRET="):
+                break
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    settings = [line for line in lines if not line.startswith("#")]
+    assert [line.split("=", 1)[0] for line in settings] == [
+        "BTCBOT_EXCHANGE__BASE_URL", "BTCBOT_EXCHANGE__GRAPH_URL", "BTCBOT_AUTH__API_KEY", "BTCBOT_AUTH__API_SECRET"]
+    url = settings[0].split("=", 1)[1]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0")
+    assert f"btcbot sim listening on {url}" in err and "btcbot sim stopped" in err
+    assert list(tmp_path.iterdir()) == []  # --print-env writes no file
