@@ -9,15 +9,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
-
-from btcbot.app.risk_admin import last_rearm_doc
 from btcbot.app.wiring import App, breaker_settings, build_app, build_exchange, load_rules, open_database
 from btcbot.config.settings import Settings
 from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import ConfigError, ExchangeError
-from btcbot.domain.ledger import Account, external_adjustment
+from btcbot.domain.ledger import external_adjustment
 from btcbot.domain.symbols import parse_pair
 from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
@@ -27,56 +24,10 @@ from btcbot.services.reconcile_service import ExchangeView
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    """Everything `btcbot status` shows, from the database only (no exchange call, no lease)."""
-    engine = open_database(settings)
-    try:
-        with SqlUnitOfWork(engine) as uow:
-            state = uow.trading_state.get()
-            snap = uow.snapshots.latest()
-            wallet = uow.ledger.wallet_balances()
-            reserve = uow.ledger.balance(Account.RESERVE, settings.trading.quote_asset)
-            orders = uow.orders.list_non_terminal()
-            breakers = uow.breakers.load()
-            recent = uow.orders.list_recent(10)
-            rearmed = last_rearm_doc(uow.meta)
-        last = None
-        with engine.connect() as conn:
-            row = conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar()
-            last_cycle_id = int(row) if row is not None else None
-        if last_cycle_id is not None:
-            with SqlUnitOfWork(engine) as uow:
-                last = uow.cycles.get(last_cycle_id)
-    finally:
-        engine.dispose()
-    return {
-        "mode": "paper" if settings.trading.dry_run else "live",
-        "trading_state": state.state.value,
-        "trading_state_reason": state.reason,
-        "trading_state_since": state.since.isoformat(),
-        "equity": str(snap.equity) if snap else None,
-        "high_water_mark": str(snap.high_water_mark) if snap else None,
-        "day_start_equity": str(snap.day_start_equity) if snap else None,
-        "last_rearm": rearmed,
-        "reserve_bucket": str(reserve),
-        "wallet": {a: str(v) for a, v in sorted(wallet.items())},
-        "open_orders": [
-            {"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side.value,
-             "type": o.order_type.value, "state": o.state.value, "quantity": str(o.quantity),
-             "filled": str(o.filled_quantity), "price": None if o.price is None else str(o.price)}
-            for o in orders
-        ],
-        "recent_orders": [
-            {"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side.value, "state": o.state.value,
-             "filled": str(o.filled_quantity), "avg_price": None if o.average_price is None else str(o.average_price)}
-            for o in recent
-        ],
-        "breakers": {b.group: b.state for b in breakers},
-        "last_cycle": None if last is None else {
-            "cycle_id": last.cycle_id, "started_at": last.started_at.isoformat(),
-            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
-            "outcome": last.outcome, "safe_mode": last.safe_mode,
-        },
-    }
+    """Everything `btcbot status` shows: database only, read-only (``btcbot.app.status``)."""
+    from btcbot.app.status import status as gather
+
+    return gather(settings)
 
 
 def set_state(settings: Settings, state: TradingState, reason: str, now: datetime) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Issue 13 item 2: `btcbot reconcile` (the plan) works while a real `btcbot run` holds the lease and
+"""Issue 13 item 2: `btcbot reconcile` (the plan) and `btcbot status` work while a real `btcbot run` holds the lease and
 writes nothing; `reconcile --apply` exits 75 with the commands that stop the service; once the bot
 is stopped, `--apply` records the withdrawal.
 
@@ -69,6 +69,11 @@ def test_plan_alongside_run_and_apply_needs_the_service_stopped(tmp_path: Path) 
             assert held > 0
             sim.admin.set_balance("BTC", (held / 2).quantize(Decimal("0.00000001")))  # a withdrawal
             before = dump(db)
+
+            shown = run_bot(["status"], settings, tmp_path)  # status too: read-only, no lease
+            assert shown.returncode == 0, shown.stderr[-3000:]
+            assert f"bot             running: pid {proc.pid} on " in shown.stdout
+            assert dump(db) == before
 
             plan = run_bot(["reconcile"], settings, tmp_path)
             assert plan.returncode == 0, plan.stderr[-3000:]

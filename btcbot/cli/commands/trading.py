@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 import click
@@ -102,64 +101,22 @@ def _start_metrics(obj: CliContext) -> MetricsServer:
     return server
 
 
-#: Decimal places shown for amounts in the human status view (``--json`` keeps every digit).
-_SHOWN_PLACES = Decimal("0.00000001")
-
-
-def _amount(value: object) -> str:
-    """A stored amount for people: ``-`` when unknown, at most 8 decimals (display only)."""
-    if value is None:
-        return "-"
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    if number.as_tuple().exponent < -8:  # type: ignore[operator]
-        number = number.quantize(_SHOWN_PLACES, rounding=ROUND_HALF_EVEN)
-    return format(number, "f")
-
-
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (every figure, all digits).")
 @click.pass_obj
 def status_command(obj: CliContext, as_json: bool) -> None:
-    """Equity, cash, positions, open orders, trading state, breakers, last cycle (database only)."""
-    from btcbot.app.admin import status
+    """Is the bot OK and why is it (not) trading: problems, trading state, last cycle's intents and
+    risk decisions, balance check, capital policy, profit and fees this month, breakers, orders.
+    Database only and read-only: works while `btcbot run` runs and while breakers are open."""
+    from btcbot.app.status import status
+    from btcbot.cli.commands.status_view import render
 
     doc = status(obj.load().settings)
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
         return
-    click.echo(f"mode            {doc['mode']}")
-    since = doc["trading_state_since"]
-    detail = "never changed" if since.startswith("1970-") else f"{doc['trading_state_reason']}, since {since}"
-    click.echo(f"trading state   {doc['trading_state']} ({detail})")
-    if doc["equity"] is None:
-        click.echo("equity          unknown (no cycle has run yet)")
-    else:
-        click.echo(f"equity          {_amount(doc['equity'])}  (high-water {_amount(doc['high_water_mark'])}, "
-                   f"day start {_amount(doc['day_start_equity'])})")
-    rearm = doc.get("last_rearm")
-    if rearm:
-        click.echo(f"last re-arm     {rearm['at']}: high-water {_amount(rearm['old_high_water'])} -> "
-                   f"{_amount(rearm['new_high_water'])} ({rearm['reason']})")
-    click.echo(f"reserve bucket  {_amount(doc['reserve_bucket'])}")
-    click.echo("wallet          " + (", ".join(f"{a} {_amount(v)}" for a, v in doc["wallet"].items()) or "empty"))
-    click.echo("breakers        " + (", ".join(f"{g} {s}" for g, s in doc["breakers"].items()) or "all CLOSED"))
-    last = doc["last_cycle"]
-    click.echo("last cycle      " + ("none" if last is None else
-                                     f"{last['cycle_id']} at {last['started_at']} -> {last['outcome']}"))
-    click.echo(f"open orders     {len(doc['open_orders'])}")
-    for o in doc["open_orders"]:
-        click.echo(f"  {o['client_order_id']} {o['symbol']} {o['side']} {o['type']} {o['state']} "
-                   f"qty {_amount(o['quantity'])} filled {_amount(o['filled'])} @ {_amount(o['price'])}")
-    if doc["recent_orders"]:
-        click.echo("recent orders")
-        for o in doc["recent_orders"]:
-            click.echo(f"  {o['client_order_id']} {o['symbol']} {o['side']} {o['state']} filled {_amount(o['filled'])} "
-                       f"avg {_amount(o['avg_price'])}")
+    for line in render(doc):
+        click.echo(line)
 
 
 @click.command("halt")
