@@ -87,6 +87,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _one_secret_source(self) -> Settings:
+        """Both secret sources set is ambiguous (which one signs?): refused for every command."""
+        if self.auth.api_secret is not None and self.auth.api_secret_file is not None:
+            empty = " (BTCBOT_AUTH__API_SECRET is set but empty: delete that line)" \
+                if not self.auth.api_secret.get_secret_value() else ""
+            raise ValueError(
+                "BTCBOT_AUTH__API_SECRET and BTCBOT_AUTH__API_SECRET_FILE are both set: set only one"
+                f" (the file keeps the secret out of the environment){empty}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _live_needs_credentials(self) -> Settings:
         if not self.trading.dry_run:
             missing = []
