@@ -9,6 +9,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,12 @@ class MutationSoakReport:
     final_trading_state: str
     armed: dict[str, int]
     elapsed_s: float = 0.0
+    #: cycle -> "route class" of every mutated reply in that cycle (for triage)
+    cycle_mutations: dict[int, list[str]] = field(default_factory=dict)
+    first_reducing_cycle: int | None = None
+
+    def mutations_before(self, cycle: int, span: int = 6) -> dict[int, list[str]]:
+        return {n: self.cycle_mutations[n] for n in range(max(1, cycle - span), cycle + 1) if n in self.cycle_mutations}
 
     def figures(self) -> dict[str, Any]:
         """The figures the script prints and saves (JSON-able)."""
@@ -224,6 +231,10 @@ class MutationSoakReport:
             "exchange_orders": len(self.state["orders"]),
             "exchange_trades": len(self.state["trades"]),
             "final_trading_state": self.final_trading_state,
+            "first_reducing_cycle": self.first_reducing_cycle,
+            "mutations_before_first_reducing": (
+                self.mutations_before(self.first_reducing_cycle) if self.first_reducing_cycle else {}
+            ),
             "violations": len(self.violations),
             "violation_list": self.violations[:200],
             "elapsed_s": round(self.elapsed_s, 1),
@@ -320,6 +331,9 @@ def final_state_violations(state: dict[str, Any], db_url: str) -> list[str]:
             rows = conn.execute(text(
                 "SELECT client_order_id, state, exchange_order_id, filled_quantity FROM orders"
             )).all()
+            fills = conn.execute(text(
+                "SELECT trade_id, price, quantity, fee, tax, at, cycle_id FROM fills"
+            )).all()
     finally:
         engine.dispose()
     local = {str(r[0]): (str(r[1]), r[2], Decimal(str(r[3]))) for r in rows}
@@ -329,6 +343,22 @@ def final_state_violations(state: dict[str, Any], db_url: str) -> list[str]:
         traded[int(t["order_id"])] = traded.get(int(t["order_id"]), Decimal(0)) + Decimal(t["amount"])
         filled[int(t["order_id"])] += 1
     problems = []
+    booked = {int(r[0]): r for r in fills}
+    for t in state["trades"]:
+        fill = booked.get(int(t["id"]))
+        if fill is None:
+            continue  # reported by consistency_violations
+        real = (Decimal(t["price"]), Decimal(t["amount"]), Decimal(t["fee"]), Decimal(t["tax"]))
+        mine = tuple(Decimal(str(v)) for v in fill[1:5])
+        if mine != real:
+            problems.append(
+                f"trade {t['id']} (order {t['client_id']}) booked in cycle {fill[6]} as price/qty/fee/tax "
+                f"{'/'.join(map(str, mine))}, the exchange has {'/'.join(map(str, real))}"
+            )
+        at = datetime.fromisoformat(fill[5]) if isinstance(fill[5], str) else fill[5]
+        at_ms = int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp() * 1000)
+        if at_ms != int(t["timestamp_ms"]):
+            problems.append(f"trade {t['id']} booked at {at}, the exchange's time is {t['timestamp_ms']} ms")
     for o in state["orders"]:
         row = local.get(o["client_id"])
         if row is None:
@@ -407,6 +437,9 @@ def run_mutation_soak(
         outcomes: Counter[str] = Counter()
         watch = ExchangeWatch(sim, universe)
         counters: dict[str, Any] = {}
+        cycle_mutations: dict[int, list[str]] = {}
+        first_reducing: list[int] = []
+        seen_replies: Counter[str] = Counter()
         try:
             cycle = app.cycle()
 
@@ -435,6 +468,14 @@ def run_mutation_soak(
                     trading = str(conn.execute(text("SELECT state FROM trading_state")).scalar() or "")
                 if trading == "REDUCING":
                     outcomes["reducing"] += 1
+                    if not first_reducing:
+                        first_reducing.append(n)
+                now_replies = Counter(sim.app.counters.snapshot()["route_replies"])
+                fired = now_replies - seen_replies
+                if fired:
+                    cycle_mutations[n] = sorted(fired.elements())
+                seen_replies.clear()
+                seen_replies.update(now_replies)
                 violations.extend(watch.check(n, local_ids, recorder.approvals))
 
             for n in range(1, cycles + 1):
@@ -461,4 +502,5 @@ def run_mutation_soak(
     if book.trading_state != "ACTIVE":
         violations.append(f"end: trading state {book.trading_state}")
     return MutationSoakReport(cycles, quiet_cycles, seed, violations, outcomes, counters, halts, state, book,
-                              plan.rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started)
+                              plan.rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started,
+                              cycle_mutations, first_reducing[0] if first_reducing else None)
