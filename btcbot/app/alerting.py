@@ -15,11 +15,11 @@ from dataclasses import replace
 from loguru import logger
 
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.observability.alerts.dispatcher import AlertDispatcher, DispatchReport
 from btcbot.observability.alerts.model import Alert
 from btcbot.observability.alerts.policy import AlertPolicy, PolicyState
 from btcbot.observability.alerts.sender import AlertSender
-from btcbot.persistence.protocols import UnitOfWork
 
 OUTBOX_ALERT = "alert"
 META_POLICY = "alerts.policy_state"

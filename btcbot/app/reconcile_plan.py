@@ -22,9 +22,9 @@ from btcbot.config.secrets import load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard
 from btcbot.failpoints import Failpoints
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.execution.corrections import render_plan
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService
 

@@ -15,10 +15,10 @@ from loguru import logger
 
 from btcbot.app.wiring import App, build_app, open_database
 from btcbot.config.settings import Settings
+from btcbot.contracts.persistence import MetaRepository
 from btcbot.domain.errors import ConfigError, ExchangeError
 from btcbot.domain.ledger import Account
 from btcbot.domain.portfolio import mark_to_market_equity
-from btcbot.persistence.protocols import MetaRepository
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.portfolio_service import PortfolioService
 from btcbot.services.risk.capital_policy import drawdown, m_dd

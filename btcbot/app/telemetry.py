@@ -17,6 +17,7 @@ from typing import Any
 
 from loguru import logger
 
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import TradingState
 from btcbot.domain.ledger import Account
 from btcbot.domain.portfolio import PortfolioView
@@ -24,7 +25,6 @@ from btcbot.domain.symbols import parse_pair
 from btcbot.observability.logging import fmt_amount
 from btcbot.observability.metrics import Metrics
 from btcbot.observability.tracing import get_tracer, span
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
 
 ZERO = Decimal(0)

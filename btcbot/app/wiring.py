@@ -26,6 +26,7 @@ from btcbot.config.secrets import Credentials, load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.errors import ConfigError, ExchangeError, LeaseHeld
 from btcbot.domain.market import SymbolRules
@@ -33,7 +34,6 @@ from btcbot.domain.venue import min_order_notional
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.lease import LeaseToken, acquire, current_holder, release, renew
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.candle_store import CandleStore, MemoryCandleStore
 from btcbot.services.market_feed import MarketFeed

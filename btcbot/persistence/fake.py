@@ -14,6 +14,14 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
+from btcbot.contracts.records import (
+    BreakerRecord,
+    CycleRecord,
+    LedgerEntry,
+    OutboxItem,
+    OutboxStatus,
+    TradingStateRecord,
+)
 from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import InvariantViolation
 from btcbot.domain.exchange_models import Fill
@@ -29,14 +37,6 @@ from btcbot.domain.ledger import (
 )
 from btcbot.domain.orders import ManagedOrder
 from btcbot.persistence.mappers import dumps_payload, loads_payload
-from btcbot.persistence.records import (
-    BreakerRecord,
-    CycleRecord,
-    LedgerEntry,
-    OutboxItem,
-    OutboxStatus,
-    TradingStateRecord,
-)
 from btcbot.persistence.sql_repositories import CYCLE_SEQ_KEY, EPOCH
 
 

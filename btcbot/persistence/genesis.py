@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.ledger import ZERO, Posting, genesis_postings
-from btcbot.persistence.protocols import UnitOfWork
 
 GENESIS_KEY = "genesis_done"
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from btcbot.contracts.records import LedgerEntry
 from btcbot.domain.ledger import (
     ZERO,
     Account,
@@ -19,7 +20,6 @@ from btcbot.domain.ledger import (
     check_balances,
     check_batch,
 )
-from btcbot.persistence.records import LedgerEntry
 from btcbot.persistence.tables import LedgerBalanceRow, LedgerEntryRow
 
 

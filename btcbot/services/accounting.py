@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
+from btcbot.contracts.persistence import MetaRepository
 from btcbot.domain.enums import Side
 from btcbot.domain.exchange_models import Fill
 from btcbot.domain.ledger import Account, Posting
 from btcbot.domain.market import Ticker
 from btcbot.domain.symbols import parse_pair
-from btcbot.persistence.protocols import MetaRepository
 from btcbot.services.risk.calendar import month_key, risk_day
 
 ZERO = Decimal(0)

@@ -19,12 +19,12 @@ from loguru import logger
 
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.persistence import UnitOfWork
+from btcbot.contracts.records import BreakerRecord, TradingStateRecord
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings, BreakerState, BreakerStatus
 from btcbot.domain.enums import EndpointGroup, TradingState
 from btcbot.domain.ledger import Account, harvest_transfer
 from btcbot.domain.portfolio import PortfolioView
-from btcbot.persistence.protocols import UnitOfWork
-from btcbot.persistence.records import BreakerRecord, TradingStateRecord
 from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
 from btcbot.services.risk.engine import PostTradeResult
 

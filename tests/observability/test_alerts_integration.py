@@ -34,6 +34,7 @@ from btcbot.adapters.clock import ManualClock
 from btcbot.app.alerting import AlertHub
 from btcbot.app.wiring import build_alert_hub
 from btcbot.config.settings import load_settings
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import TradingState
 from btcbot.observability.alerts import catalog
 from btcbot.observability.alerts.dispatcher import SUPPRESSED_DETAIL
@@ -43,7 +44,6 @@ from btcbot.observability.alerts.policy import AlertPolicy
 from btcbot.observability.alerts.sender import IDEMPOTENCY_HEADER
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from observability.http_receiver import serve_loopback
 

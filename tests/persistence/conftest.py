@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.fake import FakeStore, FakeUnitOfWork
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.tables import Base
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from btcbot.contracts.records import BreakerRecord, OutboxStatus
 from btcbot.domain.enums import OrderState, Side, TradingState
 from btcbot.domain.errors import InvariantViolation
 from btcbot.domain.ledger import Account, Posting, genesis_postings, harvest_transfer, postings_for_fill
-from btcbot.persistence.records import BreakerRecord, OutboxStatus
 
 from .conftest import UowFactory
 from .factories import T0, fill, later, order, snapshot

@@ -12,12 +12,12 @@ from pathlib import Path
 from services.execution.factories import CID, T0, order
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState
 from btcbot.domain.orders import ManagedOrder
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.order_service import CANCEL_RETRY_AFTER_S, OrderService
 from review.fakes import FakeAccount

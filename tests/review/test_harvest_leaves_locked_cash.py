@@ -18,13 +18,13 @@ from services.execution.factories import order
 
 from btcbot.adapters.clock import ManualClock
 from btcbot.config.groups.capital import CapitalSettings
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.enums import OrderState, Side, TradingState
 from btcbot.domain.exchange_models import Fill
 from btcbot.domain.ledger import Account, genesis_postings, postings_for_fill
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
 from btcbot.services.state_service import StateService

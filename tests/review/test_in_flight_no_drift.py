@@ -13,12 +13,12 @@ from pathlib import Path
 from services.execution.factories import T0, at, order
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, Side
 from btcbot.domain.ledger import genesis_postings
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.execution.corrections import BalanceDrift
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService

@@ -18,11 +18,11 @@ import pytest
 from services.execution.factories import CID, T0, at, order, xorder
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, VenueOrderStatus
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.execution.corrections import CorrectFromExchange, OrderConflict
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService

@@ -16,12 +16,12 @@ from pathlib import Path
 from services.execution.factories import CID, T0, at, fill, order, xorder
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, VenueOrderStatus
 from btcbot.domain.ledger import Account, genesis_postings
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.execution.corrections import ApplyFill
 from btcbot.services.execution.reconciliation import reconcile

@@ -23,6 +23,7 @@ from pathlib import Path
 from review.fakes import FakeAccount
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder
 from btcbot.domain.ledger import external_adjustment
@@ -30,7 +31,6 @@ from btcbot.domain.market import Balance
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.execution.client_order_id import make_client_order_id
 from btcbot.services.execution.corrections import BalanceDrift, OrderConflict
