@@ -11,12 +11,12 @@ from typing import Any
 
 from btcbot.app.wiring import App, breaker_settings, build_app, build_exchange, load_rules, open_database
 from btcbot.config.settings import Settings
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import ConfigError, ExchangeError
 from btcbot.domain.ledger import external_adjustment
 from btcbot.domain.symbols import parse_pair
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.accounting import record_external_flow
 from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus, render_plan

@@ -39,6 +39,7 @@ from btcbot.app.cycle_report import META_CYCLE_REPORT, build_report
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.strategy import MarketSnapshot, Strategy
 from btcbot.domain.breaker import BreakerStatus
 from btcbot.domain.enums import Side, TradingState
@@ -50,7 +51,6 @@ from btcbot.domain.market import Balance
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.symbols import parse_pair
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import realized_pnl_mtd, rolling_notional, take_unknown_basis
 from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus
 from btcbot.services.market_feed import MarketFeed, MarketState

@@ -31,11 +31,11 @@ from btcbot.app.telemetry import META_FEE_MONTH, roll_fee_month
 from btcbot.app.wiring import open_database
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.ledger import Account
 from btcbot.domain.symbols import parse_pair
 from btcbot.persistence.genesis import GENESIS_KEY
 from btcbot.persistence.lease import current_holder
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import cost_basis, realized_by_month
 from btcbot.services.reconcile_service import META_DRIFT_STREAK
 from btcbot.services.risk.calendar import month_key

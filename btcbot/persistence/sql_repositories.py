@@ -9,20 +9,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from btcbot.domain.enums import TradingState
-from btcbot.domain.errors import InvariantViolation
-from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ledger import PortfolioSnapshot
-from btcbot.domain.orders import ManagedOrder
-from btcbot.persistence import mappers
-from btcbot.persistence.protocols import NON_TERMINAL_STATES
-from btcbot.persistence.records import (
+from btcbot.contracts.persistence import NON_TERMINAL_STATES
+from btcbot.contracts.records import (
     BreakerRecord,
     CycleRecord,
     OutboxItem,
     OutboxStatus,
     TradingStateRecord,
 )
+from btcbot.domain.enums import TradingState
+from btcbot.domain.errors import InvariantViolation
+from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ledger import PortfolioSnapshot
+from btcbot.domain.orders import ManagedOrder
+from btcbot.persistence import mappers
 from btcbot.persistence.tables import (
     BreakerRow,
     CycleRow,

@@ -30,6 +30,7 @@ from loguru import logger
 
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import AmbiguousOutcome, AuthError, ExchangeError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
@@ -44,7 +45,6 @@ from btcbot.failpoints import (
     BEFORE_POST,
     Failpoints,
 )
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.execution.client_order_id import client_order_id_for
 from btcbot.services.execution.order_events import on_ack, on_ambiguous, on_cancel_requested, on_rejected
 
