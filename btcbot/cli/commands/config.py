@@ -9,7 +9,10 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from pydantic import BaseModel, SecretStr
 
+from btcbot.app.venue_check import NOT_VERIFIED_OFFLINE, Check
 from btcbot.cli.context import CliContext
+from btcbot.cli.errors import CommandExit
+from btcbot.cli.exit_codes import ExitCode
 from btcbot.config.settings import Settings
 
 MASK = "**********"
@@ -71,11 +74,16 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--online", is_flag=True,
+              help="Also check against the exchange (read-only calls): symbols listed and TRADING, "
+                   "credentials accepted, clock skew.")
 @click.pass_obj
-def check(obj: CliContext, as_json: bool) -> None:
+def check(obj: CliContext, as_json: bool, online: bool) -> None:
     """Validate settings (and credentials for live mode); print them with secrets redacted.
 
-    Exit 0 when valid, 2 with one line naming the problem otherwise.
+    Exit 0 when valid, 2 with one line naming the problem otherwise. Offline it cannot know
+    whether the symbols exist, the credentials work or the clock is right: --online checks
+    them with read-only calls (one OK/WARN/FAIL/SKIP line each; exit 2 when one FAILs).
     """
     from btcbot.config.secrets import load_credentials
     from btcbot.observability.extras import require_tracing_packages
@@ -89,8 +97,15 @@ def check(obj: CliContext, as_json: bool) -> None:
     # What is configured must be installed: an OTLP endpoint needs the otel extra.
     require_tracing_packages(settings.observability.otel_exporter_endpoint)
     rows = _flatten(settings)
+    checks = _online(settings) if online else None
     if as_json:
-        click.echo(json.dumps({"settings": rows, "sources": dict(loaded.sources)}, indent=2, sort_keys=True))
+        doc: dict[str, Any] = {"settings": rows, "sources": dict(loaded.sources)}
+        if checks is None:
+            doc["not_verified"] = list(NOT_VERIFIED_OFFLINE)
+        else:
+            doc["online"] = [c.to_json() for c in checks]
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+        _exit_on_failure(checks)
         return
     width = max(len(k) for k in rows)
     for key, value in rows.items():
@@ -100,3 +115,22 @@ def check(obj: CliContext, as_json: bool) -> None:
         click.echo(f"{key:<{width}} = {shown}{suffix}")
     mode = "PAPER (dry run)" if settings.trading.dry_run else "LIVE"
     click.echo(f"settings OK; mode: {mode}; universe: {', '.join(settings.trading.symbols)}")
+    if checks is None:
+        click.echo(f"not verified offline: {'; '.join(NOT_VERIFIED_OFFLINE)}; "
+                   "run `btcbot config check --online` (read-only calls to the exchange)")
+        return
+    for c in checks:
+        click.echo(f"{c.status:<5} {c.name:<12} {c.detail}")
+    _exit_on_failure(checks)
+
+
+def _online(settings: Settings) -> list[Check]:
+    from btcbot.app.venue_check import online_checks
+
+    return online_checks(settings)
+
+
+def _exit_on_failure(checks: list[Check] | None) -> None:
+    """Exit 2 when an online check failed (its line already names the problem)."""
+    if checks is not None and any(c.status == "FAIL" for c in checks):
+        raise CommandExit(ExitCode.CONFIG)
