@@ -48,6 +48,7 @@ def _view(doc: dict[str, Any], quote: str) -> PortfolioView:
 
 def replay(settings: Settings, cycle_id: int) -> ReplayResult:
     from btcbot.app.cycle import _decision_doc
+    from btcbot.config.params import capital_params, risk_params
     from btcbot.persistence.candles import SqlCandleStore
     from btcbot.services.risk.engine import RiskEngine
     from btcbot.strategies.registry import load_strategy
@@ -89,7 +90,7 @@ def replay(settings: Settings, cycle_id: int) -> ReplayResult:
     now = max(now, latest_close)
     snapshot = MarketSnapshot.build(now, interval, tickers, candles)
     strategy = load_strategy(settings.trading.strategy, settings.trading.strategy_id)
-    risk = RiskEngine(settings.risk, settings.capital, universe,
+    risk = RiskEngine(risk_params(settings.risk), capital_params(settings.capital), universe,
                       {s: min_order_notional(rules[s], settings.exchange.min_notional_margin) for s in universe},
                       {s: rules[s].numerator_scale for s in universe})
     tradable = [s for s in universe if s in tickers]

@@ -22,6 +22,7 @@ from btcbot.adapters.clock import SystemClock
 from btcbot.app.cycle import CycleDeps, TradingCycle, settings_fingerprint
 from btcbot.app.runner import OutagePolicy
 from btcbot.app.telemetry import BooksSource, Telemetry
+from btcbot.config.params import capital_params, risk_params
 from btcbot.config.secrets import Credentials, load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
@@ -357,7 +358,7 @@ def build_cycle(app: App) -> TradingCycle:
     margin = s.exchange.min_notional_margin
     strategy = app.strategy or load_strategy(s.trading.strategy, s.trading.strategy_id)
     risk = RiskEngine(
-        s.risk, s.capital, universe,
+        risk_params(s.risk), capital_params(s.capital), universe,
         min_notional={sym: min_order_notional(rules[sym], margin) for sym in universe},
         quantity_step={sym: rules[sym].numerator_scale for sym in universe},
     )
@@ -374,7 +375,7 @@ def build_cycle(app: App) -> TradingCycle:
 
         app.telemetry.raise_alert(uow, catalog.trading_state_change(old, new, reason, app.clock.now()))
 
-    state = StateService(app.fenced_uow, app.clock, app.breakers, tz, s.capital, quote, on_change=state_alert)
+    state = StateService(app.fenced_uow, app.clock, app.breakers, tz, capital_params(s.capital), quote, on_change=state_alert)
     reconciler = ReconcileService(
         app.exchange, app.fenced_uow, app.clock, universe, quote, s.risk.drift_tolerance_quote,
         s.trading.unknown_grace_s, tz, app.failpoints,

@@ -47,6 +47,7 @@ from btcbot.backtest.bars import default_rules, iter_aggregate
 from btcbot.backtest.book import BacktestBook
 from btcbot.backtest.fills import FillModel
 from btcbot.backtest.windows import LastCloseTickers, RiskCalendar, WindowView, merge_bars
+from btcbot.config.params import capital_params, risk_params
 from btcbot.config.settings import Settings
 from btcbot.contracts.strategy import MarketSnapshot, Strategy
 from btcbot.domain.enums import TradingState
@@ -245,8 +246,8 @@ class BacktestEngine:
         fees = fee_schedule(settings)
         self._fills = FillModel(fees, capital.slippage_bps / BPS)
         self._risk = RiskEngine(
-            settings.risk,
-            capital,
+            risk_params(settings.risk),
+            capital_params(capital),
             self._symbols,
             min_notional={s: min_order_notional(self._rules[s], self._margin) for s in self._symbols},
             quantity_step={s: self._rules[s].numerator_scale for s in self._symbols},

@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from loguru import logger
 
-from btcbot.config.groups.capital import CapitalSettings
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.records import BreakerRecord, TradingStateRecord
@@ -27,6 +26,7 @@ from btcbot.domain.ledger import Account, harvest_transfer
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
 from btcbot.services.risk.engine import PostTradeResult
+from btcbot.services.risk.params import CapitalParams
 
 #: Prefixes of REDUCING reasons that only an operator (reconcile --apply / resume) clears.
 STICKY_PREFIXES = ("balance drift", "reconcile", "manual", "order conflict")
@@ -57,7 +57,7 @@ class StateService:
         clock: Clock,
         breakers: BreakerBoard,
         tz: str,
-        capital: CapitalSettings,
+        capital: CapitalParams,
         quote: str,
         on_change: Callable[[UnitOfWork, TradingState, TradingState, str], None] | None = None,
     ) -> None:

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 
-from btcbot.config.groups.capital import CapitalSettings
-from btcbot.config.groups.risk import RiskSettings
 from btcbot.domain.enums import OrderType
 from btcbot.domain.portfolio import FrozenMap, PortfolioView
 from btcbot.services.risk.calendar import month_key, risk_day
+from btcbot.services.risk.params import CapitalParams, RiskParams
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -159,7 +158,7 @@ def required_edge_bps(
 
 
 def edge_costs_bps(
-    capital: CapitalSettings,
+    capital: CapitalParams,
     order_type: OrderType,
     est_fee_bps: Decimal = ZERO,
     est_slippage_bps: Decimal = ZERO,
@@ -290,8 +289,8 @@ class CapitalPolicySnapshot:
 
 def compute_capital_policy(
     view: PortfolioView,
-    capital: CapitalSettings,
-    risk: RiskSettings,
+    capital: CapitalParams,
+    risk: RiskParams,
     universe: Sequence[str],
     now: datetime,
 ) -> CapitalPolicySnapshot:

@@ -41,8 +41,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from btcbot.config.groups.capital import CapitalSettings
-from btcbot.config.groups.risk import RiskSettings
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import ConfigError
 from btcbot.domain.intents import Approved, DecisionCode, Denied, OrderIntent, RiskDecision
@@ -55,6 +53,7 @@ from btcbot.services.risk.capital_policy import (
     required_edge_bps,
 )
 from btcbot.services.risk.limits import Breach, daily_loss_breach, find_breaches, fmt
+from btcbot.services.risk.params import CapitalParams, RiskParams
 
 ZERO = Decimal(0)
 
@@ -111,8 +110,8 @@ class RiskEngine:
 
     def __init__(
         self,
-        risk: RiskSettings,
-        capital: CapitalSettings,
+        risk: RiskParams,
+        capital: CapitalParams,
         universe: tuple[str, ...],
         min_notional: Mapping[str, Decimal],
         quantity_step: Mapping[str, int],

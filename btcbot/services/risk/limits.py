@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from btcbot.config.groups.risk import RiskSettings
 from btcbot.domain.intents import DecisionCode
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot, settled_equity
+from btcbot.services.risk.params import RiskParams
 
 ZERO = Decimal(0)
 
@@ -40,7 +40,7 @@ class Breach:
 def find_breaches(
     view: PortfolioView,
     policy: CapitalPolicySnapshot,
-    risk: RiskSettings,
+    risk: RiskParams,
     universe: Sequence[str],
     *,
     include_fee_buffer: bool,
@@ -134,7 +134,7 @@ def effective_day_start_equity(view: PortfolioView, now: datetime, tz: str) -> D
     return settled_equity(view, now, tz)
 
 
-def daily_loss_breach(view: PortfolioView, risk: RiskSettings, now: datetime) -> Breach | None:
+def daily_loss_breach(view: PortfolioView, risk: RiskParams, now: datetime) -> Breach | None:
     """RISK_DAILY_LOSS_LIMIT when ``loss = day_start_equity - equity`` reaches a limit.
 
     Fires when ``loss >= max_daily_loss_pct * day_start_equity`` (only if the day-start
