@@ -6,6 +6,7 @@ Usage (from the repository root, after ``./run.sh test`` has created ``.venv``):
     .venv/bin/python scripts/mutation_test.py                 # every module in TARGETS
     .venv/bin/python scripts/mutation_test.py domain/venue    # one module (key of TARGETS)
     .venv/bin/python scripts/mutation_test.py --list domain/venue   # print the mutants only
+    nice -n 19 .venv/bin/python scripts/mutation_test.py domain/venue --jobs 1   # on a busy machine
 
 How it works, one small change at a time, as an outsider would test the suite:
 
@@ -13,21 +14,39 @@ How it works, one small change at a time, as an outsider would test the suite:
    working tree is never modified; the copy is imported first (``PYTHONPATH``), which the script
    verifies before it starts.
 2. The module is parsed with ``ast``; each mutation operator below yields one mutant: a single
-   node changed. The mutated module is written into the copy and the module's own tests
-   (``TARGETS``) run with ``pytest -x``. A mutant is *killed* when the tests fail (or time out),
-   *survived* when they pass.
-3. Mutants listed in ``scripts/mutation_equivalents.json`` (module, line, operator, reason) are
+   node changed. The module's own tests (``TARGETS``) run against it with ``pytest -x``. A mutant
+   is *killed* when the tests fail (or time out), *survived* when they pass.
+3. Mutants listed in ``scripts/mutation_equivalents.json`` (module, description, reason) are
    equivalent: no test can tell them apart from the original. They are reported, and left out of
    the score's denominator.
+
+Two engines run the tests (``--engine``):
+
+- ``fork`` (default): one server process per copy imports everything and runs the module's tests
+  once, recording which tests call which function of the module (``sys.setprofile``). Then, per
+  mutant, it forks; the child swaps the mutated function's code object into the already imported
+  function (``func.__code__``) and runs, with ``pytest -x``, only the tests that call that
+  function. No interpreter start, no imports, no collection of unrelated tests: several times
+  faster than a subprocess per mutant. A mutant outside a function body (module constants,
+  default values, class attributes), in a function that runs at import time, or whose child ends
+  in anything but pass/fail is run by the subprocess engine instead. The unmutated module is run
+  through a forked child first and must pass, else the whole module falls back to ``subprocess``.
+- ``subprocess``: a fresh ``python -m pytest`` over all of the module's tests per mutant (slow,
+  the reference).
+
+With ``fork``, every survivor is confirmed by the ``subprocess`` engine (all the module's tests in
+a fresh interpreter), so a survivor is never an artefact of test selection or swapped code.
 
 Operators: comparison swaps (``<``/``<=``, ``>``/``>=``, ``==``/``!=``, ``in``/``not in``,
 ``is``/``is not``), ``and``/``or`` swap, ``not x`` -> ``x``, arithmetic swaps (``+``/``-``,
 ``*``/``/``), integer constants ``n`` -> ``n + 1``, ``if`` conditions forced ``True`` and
 ``False``, and deletion of a ``raise``/``return``/assignment statement inside an ``if`` body
 (replaced by ``pass``). Docstrings, type annotations and logging calls are not mutated.
+A mutant's description is ``L<line>: <change>``; when two mutants of a module would share one,
+both get `` @col <first>-<last>`` appended (the 1-based columns of the mutated node).
 
 Prints one line per survivor and a score per module; saves everything to
-``benchmarks/results/mutation.json``.
+``benchmarks/results/mutation.json`` (merged into what is there, one key per module).
 """
 
 from __future__ import annotations
@@ -35,17 +54,22 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import gc
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import types
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "mutation.json"
@@ -106,6 +130,8 @@ class Mutant:
     line: int
     operator: str
     description: str
+    #: qualified name of the outermost function whose body holds the mutated node (None: not in one)
+    function: str | None = None
 
 
 @dataclass
@@ -114,6 +140,10 @@ class Outcome:
     killed: bool
     equivalent: str | None
     seconds: float
+    #: "fork" (swapped into a forked server) or "subprocess" (fresh interpreter, all the tests)
+    engine: str = "subprocess"
+    #: the subprocess engine confirmed a survivor of the fork engine (or killed it)
+    confirmed: bool = False
 
 
 def _skip_nodes(tree: ast.Module) -> set[int]:
@@ -128,9 +158,9 @@ def _skip_nodes(tree: ast.Module) -> set[int]:
                 skip.update(id(n) for n in ast.walk(node.returns))
         if isinstance(node, ast.AnnAssign):
             skip.update(id(n) for n in ast.walk(node.annotation))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in {"debug", "info", "warning", "error", "exception", "bind"}:
-                skip.update(id(n) for n in ast.walk(node))
+        logging_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if logging_call and node.func.attr in {"debug", "info", "warning", "error", "exception", "bind"}:  # type: ignore[attr-defined]
+            skip.update(id(n) for n in ast.walk(node))
         if isinstance(node, ast.JoinedStr):
             skip.update(id(n) for n in ast.walk(node))
         body = getattr(node, "body", None)
@@ -139,6 +169,29 @@ def _skip_nodes(tree: ast.Module) -> set[int]:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 skip.update(id(n) for n in ast.walk(body[0]))
     return skip
+
+
+def _owners(tree: ast.Module) -> dict[int, str]:
+    """id(node) -> qualified name of the outermost function whose body holds the node.
+
+    Nodes outside any function body (module and class level, default values, decorators) are
+    absent: their mutants cannot be swapped into an imported function.
+    """
+    owner: dict[int, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                qualname = prefix + child.name
+                for stmt in child.body:
+                    owner.update((id(n), qualname) for n in ast.walk(stmt))
+            elif isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return owner
 
 
 def _candidates(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
@@ -195,7 +248,7 @@ class _Apply(ast.NodeTransformer):
             self._replace(tree, node, node.operand)
         elif isinstance(node, ast.BinOp):
             node.op = _SWAP_BIN[type(node.op)]()
-        elif isinstance(node, ast.Constant):
+        elif isinstance(node, ast.Constant) and isinstance(node.value, int):
             node.value = node.value + 1
         elif isinstance(node, ast.If) and op == "if_true":
             node.test = ast.Constant(True)
@@ -224,7 +277,9 @@ def mutants_of(key: str) -> tuple[str, list[tuple[Mutant, str]]]:
     path, _tests = TARGETS[key]
     source = (ROOT / path).read_text()
     tree = ast.parse(source)
-    out: list[tuple[Mutant, str]] = []
+    nodes = list(ast.walk(tree))
+    owners = _owners(tree)
+    found: list[tuple[int, int, str, str, str]] = []  # (number, index, operator, description, mutated)
     seen: set[str] = set()
     original = ast.unparse(tree)
     for number, (index, operator, description) in enumerate(_candidates(tree)):
@@ -232,8 +287,19 @@ def mutants_of(key: str) -> tuple[str, list[tuple[Mutant, str]]]:
         if mutated == original or mutated in seen:
             continue
         seen.add(mutated)
+        found.append((number, index, operator, description, mutated))
+    counts: dict[str, int] = {}
+    for _n, _i, _o, description, _m in found:
+        counts[description] = counts.get(description, 0) + 1
+    out: list[tuple[Mutant, str]] = []
+    for number, index, operator, description, mutated in found:
+        if counts[description] > 1:  # make it unique: the equivalents file names mutants by it
+            node = nodes[index]
+            start, end = getattr(node, "col_offset", -1) + 1, getattr(node, "end_col_offset", -1)
+            description = f"{description} @col {start}-{end}"
         line = int(description.split(":", 1)[0][1:])
-        out.append((Mutant(key, number, line, operator, description), mutated))
+        function = owners.get(id(nodes[index]))
+        out.append((Mutant(key, number, line, operator, description, function), mutated))
     return source, out
 
 
@@ -257,11 +323,14 @@ def _env(workdir: Path) -> dict[str, str]:
     return env
 
 
+_PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--no-header"]
+
+
 def _run_tests(workdir: Path, tests: tuple[str, ...], timeout_s: float) -> bool:
-    """True when the tests pass."""
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
+    """True when the tests pass (subprocess engine: a fresh interpreter, every test of ``tests``)."""
+    cmd = [sys.executable, "-m", "pytest", "-x", *_PYTEST_ARGS, *tests]
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             cmd, cwd=workdir, env=_env(workdir), capture_output=True, timeout=timeout_s, check=False
         )
     except subprocess.TimeoutExpired:
@@ -284,43 +353,307 @@ def _equivalent(mutant: Mutant, equivalents: list[dict[str, object]]) -> str | N
     return None
 
 
-def run_module(key: str, jobs: int, timeout_s: float) -> list[Outcome]:
+# ----------------------------------------------------------------------------- fork engine (server side)
+
+
+class _Recorder:
+    """pytest plugin + profile function: which test calls which function of one source file."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+        self.current = "<import>"  # calls outside a test's setup/call/teardown
+        self.calls: dict[str, set[str]] = {}
+        self.order: list[str] = []
+        self.filename: str | None = None
+
+    def profile(self, frame: types.FrameType, event: str, _arg: object) -> None:
+        if event != "call":
+            return
+        code = frame.f_code
+        if code.co_filename.endswith(self.suffix):
+            self.filename = code.co_filename
+            self.calls.setdefault(code.co_qualname, set()).add(self.current)
+
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> None:
+        self.current = item.nodeid
+        self.order.append(item.nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.current = "<import>"
+
+    def tests_calling(self, qualname: str) -> set[str]:
+        nested = f"{qualname}.<locals>."
+        out: set[str] = set()
+        for name, nodeids in self.calls.items():
+            if name == qualname or name.startswith(nested):
+                out |= nodeids
+        return out
+
+
+class _Select:
+    """pytest plugin: run only the given node ids."""
+
+    def __init__(self, nodeids: set[str]) -> None:
+        self.nodeids = nodeids
+
+    def pytest_collection_modifyitems(self, session: Any, config: Any, items: list[Any]) -> None:
+        keep = [item for item in items if item.nodeid in self.nodeids]
+        drop = [item for item in items if item.nodeid not in self.nodeids]
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _code_objects(code: types.CodeType, qualname: str) -> list[types.CodeType]:
+    found = [code] if code.co_qualname == qualname else []
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found.extend(_code_objects(const, qualname))
+    return found
+
+
+def _child(
+    swap: tuple[list[types.FunctionType], types.CodeType] | None,
+    nodeids: set[str],
+    files: list[str],
+    timeout_s: float,
+) -> str:
+    """Fork, swap the code in, run the selected tests: "killed", "survived" or "error"."""
+    import pytest
+
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 4
+        try:
+            if swap is not None:
+                functions, new_code = swap
+                for function in functions:
+                    function.__code__ = new_code
+            code = int(pytest.main(["-x", *_PYTEST_ARGS, *files], plugins=[_Select(nodeids)]))
+        except BaseException:  # anything but pass/fail: the subprocess engine decides
+            code = 4
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "killed"  # a timeout kills, as in the subprocess engine
+        time.sleep(0.01)
+    return {0: "survived", 1: "killed"}.get(os.waitstatus_to_exitcode(status), "error")
+
+
+def _serve(key: str, plan_path: Path, out_path: Path, timeout_s: float) -> int:
+    """Server of the fork engine, run with the copy as working directory: see the docstring."""
     path, tests = TARGETS[key]
-    _source, mutants = mutants_of(key)
+    workdir = Path.cwd()
+    sys.path.insert(0, str(workdir))
+    plan: list[dict[str, Any]] = json.loads(plan_path.read_text())
+    report = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+
+    def finish(result: dict[str, Any]) -> int:
+        out_path.write_text(json.dumps(result))
+        return 0
+
+    import pytest
+
+    recorder = _Recorder("/" + path)
+    threading.setprofile(recorder.profile)  # type: ignore[arg-type]
+    sys.setprofile(recorder.profile)  # type: ignore[arg-type]
+    try:
+        rc = pytest.main([*_PYTEST_ARGS, *tests], plugins=[recorder])
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+    if rc != 0 or recorder.filename is None or not recorder.filename.startswith(str(workdir)):
+        return finish({"baseline": f"warm-up run: exit {int(rc)}, module file {recorder.filename}"})
+    filename = recorder.filename
+    functions: dict[str, list[types.FunctionType]] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == filename:
+            functions.setdefault(obj.__code__.co_qualname, []).append(obj)
+    order = {nodeid: n for n, nodeid in enumerate(recorder.order)}
+
+    def files_of(nodeids: set[str]) -> list[str]:
+        first: dict[str, int] = {}
+        for nodeid in nodeids:
+            name = nodeid.split("::", 1)[0]
+            first[name] = min(first.get(name, len(order)), order.get(nodeid, len(order)))
+        return sorted(first, key=lambda name: first[name])
+
+    everything = set(recorder.order)
+    started = time.perf_counter()
+    if _child(None, everything, files_of(everything), timeout_s * 3) != "survived":
+        return finish({"baseline": "the unmutated module fails in a forked child"})
+    # A mutant that loops (e.g. a step-down loop that never ends) is killed by the timeout: no
+    # need to wait --timeout seconds when the unmutated tests take a fraction of it.
+    timeout_s = min(timeout_s, max(30.0, 10 * (time.perf_counter() - started)))
+
+    outcomes: list[dict[str, Any]] = []
+    for entry in plan:
+        started = time.perf_counter()
+        qualname: str | None = entry["function"]
+        result, selected = "fallback", 0
+        if qualname is not None:
+            selection = recorder.tests_calling(qualname)
+            originals = functions.get(qualname, [])
+            try:
+                new_codes = _code_objects(compile(entry["mutated"], filename, "exec"), qualname)
+            except SyntaxError:
+                new_codes = []
+            swappable = (
+                len(new_codes) == 1
+                and len({id(f.__code__) for f in originals}) == 1
+                and new_codes[0].co_freevars == originals[0].__code__.co_freevars
+            )
+            if "<import>" in selection or not swappable:
+                result = "fallback"  # runs at import time, or not a single plain function
+            elif not selection:
+                result = "survived"  # no test calls it (the subprocess engine confirms)
+            else:
+                selected = len(selection)
+                result = _child((originals, new_codes[0]), selection, files_of(selection), timeout_s)
+                if result == "error":
+                    result = "fallback"
+        outcomes.append(
+            {
+                "number": entry["number"],
+                "result": result,
+                "tests": selected,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        if result == "survived" and not entry["equivalent"]:
+            report.write(f"  survived (fork, {selected} tests): {key} {entry['description']}\n")
+    return finish({"baseline": None, "outcomes": outcomes})
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def _subprocess_outcomes(
+    key: str,
+    items: list[tuple[Mutant, str]],
+    copies: list[Path],
+    timeout_s: float,
+    equivalents: list[dict[str, object]],
+) -> list[Outcome]:
+    path, tests = TARGETS[key]
+    jobs = len(copies)
+
+    def work(number: int, mutant: Mutant, mutated: str) -> Outcome:
+        workdir = copies[number % jobs]
+        target = workdir / path
+        started = time.perf_counter()
+        target.write_text(mutated)
+        try:
+            passed = _run_tests(workdir, tests, timeout_s)
+        finally:
+            shutil.copy2(ROOT / path, target)
+        equivalent = _equivalent(mutant, equivalents)
+        if passed and equivalent is None:
+            print(f"  survived: {key} {mutant.description}", flush=True)
+        return Outcome(mutant, not passed, equivalent, time.perf_counter() - started)
+
+    # Each copy runs one mutant at a time: mutants are grouped by copy, copies run in parallel.
+    groups: list[list[tuple[int, Mutant, str]]] = [[] for _ in range(jobs)]
+    for number, (mutant, mutated) in enumerate(items):
+        groups[number % jobs].append((number, mutant, mutated))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = pool.map(lambda group: [work(*item) for item in group], groups)
+        return [o for group in results for o in group]
+
+
+def _fork_outcomes(
+    key: str,
+    items: list[tuple[Mutant, str]],
+    copies: list[Path],
+    timeout_s: float,
+    equivalents: list[dict[str, object]],
+) -> list[Outcome] | None:
+    """Outcomes of the fork engine (None when the module must use the subprocess engine)."""
+    jobs = len(copies)
+    servers: list[tuple[subprocess.Popen[bytes], Path, list[int]]] = []
+    for shard, workdir in enumerate(copies):
+        numbers = list(range(shard, len(items), jobs))
+        plan = [
+            {
+                "number": n,
+                "function": items[n][0].function,
+                "mutated": items[n][1],
+                "description": items[n][0].description,
+                "equivalent": _equivalent(items[n][0], equivalents) is not None,
+            }
+            for n in numbers
+        ]
+        plan_path, out_path = workdir / ".mutation_plan.json", workdir / ".mutation_out.json"
+        plan_path.write_text(json.dumps(plan))
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", key, "--plan", str(plan_path),
+               "--out", str(out_path), "--timeout", str(timeout_s)]  # fmt: skip
+        server = subprocess.Popen(cmd, cwd=workdir, env=_env(workdir))  # noqa: S603 - our own script
+        servers.append((server, out_path, numbers))
+    results: dict[int, dict[str, Any]] = {}
+    usable = True
+    for process, out_path, _numbers in servers:
+        process.wait()
+        data: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() else {"baseline": "died"}
+        if data["baseline"] is not None:
+            print(
+                f"mutation: fork engine unusable for {key} ({data['baseline']}); using subprocess", flush=True
+            )
+            usable = False
+            continue
+        results.update((o["number"], o) for o in data["outcomes"])
+    if not usable:
+        return None
+    outcomes: list[Outcome] = []
+    recheck: list[tuple[Mutant, str]] = []
+    survivors: set[int] = set()
+    for number, (mutant, mutated) in enumerate(items):
+        result = results[number]
+        if result["result"] == "killed":
+            equivalent = _equivalent(mutant, equivalents)
+            outcomes.append(Outcome(mutant, True, equivalent, result["seconds"], engine="fork"))
+        else:  # fallback, or a survivor to confirm in a fresh interpreter with all the tests
+            recheck.append((mutant, mutated))
+            if result["result"] == "survived":
+                survivors.add(mutant.index)
+    if recheck:
+        print(f"mutation: {key}: {len(recheck)} mutants through the subprocess engine "
+              f"({len(survivors)} fork survivors to confirm)", flush=True)  # fmt: skip
+    rechecked = _subprocess_outcomes(key, recheck, copies, timeout_s, equivalents) if recheck else []
+    for outcome in rechecked:
+        outcome.confirmed = outcome.mutant.index in survivors
+    return outcomes + rechecked
+
+
+def run_module(key: str, jobs: int, timeout_s: float, engine: str = "fork") -> list[Outcome]:
+    _path, tests = TARGETS[key]
+    _source, items = mutants_of(key)
     equivalents = _load_equivalents()
     copies = [_make_copy() for _ in range(jobs)]
     try:
         probe = subprocess.run(
             [sys.executable, "-c", "import btcbot; print(btcbot.__file__)"],
             cwd=copies[0], env=_env(copies[0]), capture_output=True, text=True, check=True,
-        )
+        )  # fmt: skip
         if not probe.stdout.strip().startswith(str(copies[0])):
             raise SystemExit(f"mutation: the copy is not imported first ({probe.stdout.strip()})")
-        if not _run_tests(copies[0], tests, timeout_s * 3):
-            raise SystemExit(f"mutation: the tests of {key} fail without any mutant; fix them first")
-
-        def work(item: tuple[int, tuple[Mutant, str]]) -> Outcome:
-            number, (mutant, mutated) = item
-            workdir = copies[number % jobs]
-            target = workdir / path
-            started = time.perf_counter()
-            target.write_text(mutated)
-            try:
-                passed = _run_tests(workdir, tests, timeout_s)
-            finally:
-                shutil.copy2(ROOT / path, target)
-            if passed and _equivalent(mutant, equivalents) is None:
-                print(f"  survived: {key} {mutant.description}", flush=True)
-            return Outcome(mutant, not passed, _equivalent(mutant, equivalents), time.perf_counter() - started)
-
-        # Each copy runs one mutant at a time: mutants are grouped by copy, copies run in parallel.
-        groups: list[list[tuple[int, tuple[Mutant, str]]]] = [[] for _ in range(jobs)]
-        for number, item in enumerate(mutants):
-            groups[number % jobs].append((number, item))
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = pool.map(lambda group: [work(item) for item in group], groups)
-            outcomes = sorted((o for group in results for o in group), key=lambda o: o.mutant.index)
-        return outcomes
+        outcomes: list[Outcome] | None = None
+        if engine == "fork":
+            outcomes = _fork_outcomes(key, items, copies, timeout_s, equivalents)
+        if outcomes is None:
+            if not _run_tests(copies[0], tests, timeout_s * 3):
+                raise SystemExit(f"mutation: the tests of {key} fail without any mutant; fix them first")
+            outcomes = _subprocess_outcomes(key, items, copies, timeout_s, equivalents)
+        return sorted(outcomes, key=lambda o: o.mutant.index)
     finally:
         for workdir in copies:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -334,12 +667,23 @@ def score(outcomes: list[Outcome]) -> tuple[int, int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("modules", nargs="*", help=f"keys of TARGETS (default all): {', '.join(TARGETS)}")
     parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant test run")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds per mutant test run (fork engine: at most 10x the unmutated run, at least 30 s)",
+    )
+    parser.add_argument("--engine", choices=("fork", "subprocess"), default="fork")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # internal: the fork engine's server
+    parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        return _serve(args.serve, args.plan, args.out, args.timeout)
     keys = args.modules or list(TARGETS)
     unknown = [k for k in keys if k not in TARGETS]
     if unknown:
@@ -347,31 +691,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for key in keys:
             for mutant, _ in mutants_of(key)[1]:
-                print(f"{key} {mutant.description} [{mutant.operator}]")
+                where = f" in {mutant.function}" if mutant.function else ""
+                print(f"{key} {mutant.description} [{mutant.operator}]{where}")
         return 0
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    report: dict[str, object] = dict(previous)
+    fresh: dict[str, object] = {}
     below = 0
     for key in keys:
         started = time.perf_counter()
-        outcomes = run_module(key, args.jobs, args.timeout)
+        outcomes = run_module(key, args.jobs, args.timeout, args.engine)
+        elapsed = time.perf_counter() - started
         killed, counted, percent = score(outcomes)
         for o in outcomes:
             if not o.killed and o.equivalent is None:
                 print(f"SURVIVED {key} {o.mutant.description}")
         equivalent = sum(1 for o in outcomes if o.equivalent is not None)
-        print(
-            f"{key}: {killed}/{counted} killed = {percent:.1f}% "
-            f"({equivalent} equivalent, {time.perf_counter() - started:.0f} s)"
-        )
+        print(f"{key}: {killed}/{counted} killed = {percent:.1f}% ({equivalent} equivalent, {elapsed:.0f} s)")
         below += percent < 95.0
-        report[key] = {
+        fresh[key] = {
             "killed": killed,
             "counted": counted,
             "percent": round(percent, 1),
             "equivalent": equivalent,
+            "mutants": len(outcomes),
+            "engine": args.engine,
+            "seconds": round(elapsed),
             "survivors": [asdict(o.mutant) for o in outcomes if not o.killed and o.equivalent is None],
+            "equivalents": [o.mutant.description for o in outcomes if o.equivalent is not None],
         }
+    # Merge at the end (another run may have written other modules meanwhile).
+    report: dict[str, object] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    report.update(fresh)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"saved {RESULTS.relative_to(ROOT)}")
