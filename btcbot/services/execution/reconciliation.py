@@ -118,6 +118,25 @@ def _state_update(sim: ManagedOrder, row: ExchangeOrder, now: datetime, out: _Bu
         out.add(UpdateOrderState(sim.client_order_id, updated.state, row))
 
 
+def _reconcile_unresolved(
+    sim: ManagedOrder, all_rows: Sequence[ExchangeOrder], now: datetime, grace_s: float, out: _Builder
+) -> None:
+    resolution = resolve_unknown(sim, [], all_rows, now, grace_s)
+    if isinstance(resolution, Found):
+        _state_update(sim, resolution.exchange_order, now, out)
+        dup = _duplicates(sim, all_rows, resolution.exchange_order.exchange_order_id)
+        if dup is not None:
+            out.add(dup)
+    elif isinstance(resolution, NotPlaced):
+        if sim.exchange_order_id is not None:
+            # The exchange gave it an id (a trade or an earlier row): it was placed. Ask by id.
+            out.add(CloseVanishedOrder(sim.client_order_id, sim.exchange_order_id))
+        else:
+            out.add(MarkNotPlaced(sim.client_order_id))
+    else:
+        out.add(PendingLookup(sim.client_order_id, resolution.reason))
+
+
 def _reconcile_order(
     sim: ManagedOrder,
     rows: Mapping[int, ExchangeOrder],
@@ -128,20 +147,7 @@ def _reconcile_order(
 ) -> None:
     all_rows = list(rows.values())
     if sim.state in _UNRESOLVED:
-        resolution = resolve_unknown(sim, [], all_rows, now, grace_s)
-        if isinstance(resolution, Found):
-            _state_update(sim, resolution.exchange_order, now, out)
-            dup = _duplicates(sim, all_rows, resolution.exchange_order.exchange_order_id)
-            if dup is not None:
-                out.add(dup)
-        elif isinstance(resolution, NotPlaced):
-            if sim.exchange_order_id is not None:
-                # The exchange gave it an id (a trade or an earlier row): it was placed. Ask by id.
-                out.add(CloseVanishedOrder(sim.client_order_id, sim.exchange_order_id))
-            else:
-                out.add(MarkNotPlaced(sim.client_order_id))
-        else:
-            out.add(PendingLookup(sim.client_order_id, resolution.reason))
+        _reconcile_unresolved(sim, all_rows, now, grace_s, out)
         return
     xid = sim.exchange_order_id
     if sim.state in NEVER_PLACED:
@@ -231,6 +237,49 @@ def _correct_never_placed(
     return owners
 
 
+def _owner_client_id(
+    fill: Fill, by_xid: Mapping[int, ManagedOrder], known_cids: frozenset[str]
+) -> str | None:
+    """The client id a trade belongs to, None when it is not ours (foreign)."""
+    owner = by_xid.get(fill.order_id)
+    if owner is not None:
+        return owner.client_order_id
+    cid = fill.client_order_id
+    if cid is None or (cid not in known_cids and not is_own_client_order_id(cid)):
+        return None
+    return cid
+
+
+def _simulate_fill(cid: str, fill: Fill, sims: dict[str, ManagedOrder], now: datetime, out: _Builder) -> bool:
+    """Apply ``fill`` to the simulated order ``cid`` (reopening a never-placed one first). False
+    when the transition table refuses it (an OrderConflict is reported)."""
+    if sims[cid].state in NEVER_PLACED:
+        # A trade of an order we believed never placed: it was placed after all.
+        corrected = _correct(sims[cid], fill.order_id, None, now, out)
+        if corrected is None:
+            return False
+        sims[cid] = corrected
+    try:
+        sims[cid], _ = on_fill(sims[cid], fill, now)
+    except IllegalTransition as exc:
+        out.add(OrderConflict(cid, f"trade {fill.trade_id} of exchange order {fill.order_id}: {exc}"))
+        return False
+    return True
+
+
+def _adopt_from_fill(cid: str, fill: Fill, adopted: dict[str, int], out: _Builder) -> bool:
+    """A trade of ours with no row and not in the order lists: the cycle fetches its order with
+    ``get_order`` first (AdoptUnknownOrder). False for a trade of a duplicate exchange order."""
+    first_xid = adopted.get(cid)
+    if first_xid is None:
+        adopted[cid] = fill.order_id
+        out.add(AdoptUnknownOrder(cid, fill.order_id, fill.symbol, fill.side, None))
+    elif first_xid != fill.order_id:
+        out.add(OrderConflict(cid, f"trade {fill.trade_id} of duplicate exchange order {fill.order_id}"))
+        return False
+    return True
+
+
 def _collect_fills(
     fills: Sequence[Fill],
     known_trade_ids: frozenset[int],
@@ -253,40 +302,49 @@ def _collect_fills(
         if fill.trade_id in seen:
             continue
         seen.add(fill.trade_id)
-        owner = by_xid.get(fill.order_id)
-        cid = owner.client_order_id if owner is not None else fill.client_order_id
-        if cid is None or (owner is None and cid not in known_cids and not is_own_client_order_id(cid)):
+        cid = _owner_client_id(fill, by_xid, known_cids)
+        if cid is None:
             foreign_fills += 1
             continue
         if cid in broken:
             continue
-        if cid in sims and sims[cid].state in NEVER_PLACED:
-            # A trade of an order we believed never placed: it was placed after all.
-            corrected = _correct(sims[cid], fill.order_id, None, now, out)
-            if corrected is None:
-                broken.add(cid)
-                continue
-            sims[cid] = corrected
         if cid in sims:
-            try:
-                sims[cid], _ = on_fill(sims[cid], fill, now)
-            except IllegalTransition as exc:
+            if not _simulate_fill(cid, fill, sims, now, out):
                 broken.add(cid)
-                out.add(OrderConflict(cid, f"trade {fill.trade_id} of exchange order {fill.order_id}: {exc}"))
                 continue
-        elif cid not in known_cids:
-            # Ours, no row, not in the order lists: the cycle fetches it with get_order first.
-            first_xid = adopted.get(cid)
-            if first_xid is None:
-                adopted[cid] = fill.order_id
-                out.add(AdoptUnknownOrder(cid, fill.order_id, fill.symbol, fill.side, None))
-            elif first_xid != fill.order_id:
-                out.add(
-                    OrderConflict(cid, f"trade {fill.trade_id} of duplicate exchange order {fill.order_id}")
-                )
-                continue
+        elif cid not in known_cids and not _adopt_from_fill(cid, fill, adopted, out):
+            continue
         out.add(ApplyFill(cid, fill))
     return broken, foreign_fills
+
+
+def _foreign_order_count(rows: Mapping[int, ExchangeOrder], by_xid: Mapping[int, ManagedOrder]) -> int:
+    return sum(
+        1
+        for row in rows.values()
+        if row.exchange_order_id not in by_xid and not is_own_client_order_id(row.client_order_id)
+    )
+
+
+def _fill_owners(
+    local: Mapping[str, ManagedOrder],
+    by_xid: Mapping[int, ManagedOrder],
+    corrected: Mapping[int, ManagedOrder],
+    rows: Mapping[int, ExchangeOrder],
+) -> dict[int, ManagedOrder]:
+    """Exchange id -> the local order its trades belong to. An unresolved order has no exchange
+    id yet, but the lookup finds it by client id (the lowest matching exchange id): its fills are
+    ours even when the trade rows carry no client id. The same holds for a REJECTED/NOT_PLACED
+    order the exchange lists after all (``corrected``)."""
+    owners = dict(by_xid)
+    for xid, order in corrected.items():
+        owners.setdefault(xid, order)
+    for sim in local.values():
+        if sim.state in _UNRESOLVED and sim.exchange_order_id is None:
+            found = matching_rows(sim, rows.values())
+            if found:
+                owners.setdefault(found[0].exchange_order_id, sim)
+    return owners
 
 
 def reconcile(
@@ -319,25 +377,11 @@ def reconcile(
     local = {o.client_order_id: o for o in sorted(local_orders, key=lambda o: o.client_order_id)}
     by_xid = {o.exchange_order_id: o for o in local.values() if o.exchange_order_id is not None}
     known_cids = frozenset(local) | known_client_order_ids
-    foreign_orders = sum(
-        1
-        for row in rows.values()
-        if row.exchange_order_id not in by_xid and not is_own_client_order_id(row.client_order_id)
-    )
+    foreign_orders = _foreign_order_count(rows, by_xid)
 
     sims = dict(local)
     adopted = _adopt_unknown_rows(rows, by_xid, known_cids, sims, now, out)
-    # An unresolved order has no exchange id yet, but the lookup below finds it by client id (the
-    # lowest matching exchange id): its fills are ours even when the trade rows carry no client id.
-    # The same holds for a REJECTED/NOT_PLACED order the exchange lists after all.
-    fill_owners = dict(by_xid)
-    for xid, corrected in _correct_never_placed(sims, rows, now, out).items():
-        fill_owners.setdefault(xid, corrected)
-    for sim in local.values():
-        if sim.state in _UNRESOLVED and sim.exchange_order_id is None:
-            found = matching_rows(sim, rows.values())
-            if found:
-                fill_owners.setdefault(found[0].exchange_order_id, sim)
+    fill_owners = _fill_owners(local, by_xid, _correct_never_placed(sims, rows, now, out), rows)
     broken, foreign_fills = _collect_fills(
         fills, known_trade_ids, fill_owners, known_cids, sims, adopted, now, out
     )
