@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from btcbot.adapters.clock import SystemClock
 from btcbot.app.readonly import ReadOnlyPaperStore, ReadOnlyUnitOfWork
-from btcbot.app.wiring import breaker_settings, open_database
+from btcbot.app.wiring import breaker_settings, build_paper_exchange, open_database
 from btcbot.config.secrets import load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
@@ -61,15 +61,9 @@ def _read_only_exchange(settings: Settings, clock: Clock, engine: Any) -> Exchan
     from btcbot.adapters.btcturk.client import build_btcturk_client
 
     if settings.trading.dry_run:
-        from btcbot.adapters.paper.exchange import PaperExchange, paper_fee_schedule
-
         # Public market data without credentials, the saved paper account, never saved back.
-        return PaperExchange(
-            market=build_btcturk_client(settings, None, clock), store=ReadOnlyPaperStore(engine), clock=clock,
-            fees=paper_fee_schedule(settings),
-            quote=settings.trading.quote_asset, starting_balance=settings.capital.paper_starting_balance,
-            book_depth=settings.exchange.orderbook_depth,
-        )
+        return build_paper_exchange(settings, clock, lambda: ReadOnlyUnitOfWork(engine),
+                                    store=ReadOnlyPaperStore(engine))
     credentials = load_credentials(settings, required=True)
     return build_btcturk_client(settings, credentials, clock, breakers=BreakerBoard(breaker_settings(settings)))
 

@@ -26,7 +26,7 @@ from btcbot.config.params import capital_params, risk_params
 from btcbot.config.secrets import Credentials, load_credentials
 from btcbot.config.settings import Settings
 from btcbot.contracts.clock import Clock
-from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.exchange import ExchangeClient, MarketData
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.errors import ConfigError, ExchangeError, LeaseHeld
@@ -402,10 +402,40 @@ def build_exchange(
     from btcbot.adapters.btcturk.client import build_btcturk_client
 
     if settings.trading.dry_run:
-        from btcbot.adapters.paper import build_paper_exchange
-
-        return build_paper_exchange(settings, clock, engine)
+        return build_paper_exchange(settings, clock, lambda: SqlUnitOfWork(engine))
     return build_btcturk_client(settings, credentials, clock, breakers=breakers, observer=observer)
+
+
+def paper_fees(settings: Settings) -> Any:
+    """The paper account's fee schedule (maker/taker fee and the tax on it) from ``capital``."""
+    from btcbot.adapters.paper.exchange import paper_fee_schedule
+
+    cap = settings.capital
+    return paper_fee_schedule(cap.maker_fee_bps, cap.taker_fee_bps, cap.fee_tax_ratio)
+
+
+def build_paper_exchange(
+    settings: Settings, clock: Clock, uow: Callable[[], UnitOfWork], market: MarketData | None = None,
+    store: Any = None,
+) -> ExchangeClient:
+    """The dry-run ExchangeClient: public market data (default: the BTC Turk client built WITHOUT
+    credentials, so it cannot call a private endpoint) + the paper account in the ``meta`` table
+    (``store`` overrides where it is kept)."""
+    from btcbot.adapters.paper import MetaPaperStateStore, PaperExchange
+
+    if market is None:
+        from btcbot.adapters.btcturk.client import build_btcturk_client
+
+        market = build_btcturk_client(settings, None, clock)
+    return PaperExchange(
+        market=market,
+        store=store if store is not None else MetaPaperStateStore(uow),
+        clock=clock,
+        fees=paper_fees(settings),
+        quote=settings.trading.quote_asset,
+        starting_balance=settings.capital.paper_starting_balance,
+        book_depth=settings.exchange.orderbook_depth,
+    )
 
 
 def build_tracer(settings: Settings) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from btcbot.adapters.btcturk.client import BtcTurkClient
-from btcbot.adapters.paper import MemoryPaperStateStore, PaperExchange, SqlPaperStateStore
+from btcbot.adapters.paper import MemoryPaperStateStore, MetaPaperStateStore, PaperExchange
 from btcbot.config.groups.resilience import ResilienceSettings
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ExchangeRejected, OrderNotFound
@@ -26,6 +26,7 @@ from btcbot.domain.market import OrderBook
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.fake import FakeStore, FakeUnitOfWork
 from btcbot.persistence.migrations import upgrade
+from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.sim.engine.settlement import FeeSchedule
 from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock, running_simulator
 
@@ -49,7 +50,7 @@ def market_client(sim: SimHandle) -> BtcTurkClient:
     )
 
 
-def paper(sim: SimHandle, store: MemoryPaperStateStore | SqlPaperStateStore | None = None) -> PaperExchange:
+def paper(sim: SimHandle, store: MemoryPaperStateStore | MetaPaperStateStore | None = None) -> PaperExchange:
     return PaperExchange(market_client(sim), store or MemoryPaperStateStore(), SimLinkedClock(sim), FEES, "TRY", START)
 
 
@@ -182,13 +183,13 @@ def test_state_survives_a_restart_in_the_database(sim: SimHandle, tmp_path: Path
     upgrade(url)
     engine = create_engine_for(url)
     try:
-        first = paper(sim, SqlPaperStateStore(engine))
+        first = paper(sim, MetaPaperStateStore(lambda: SqlUnitOfWork(engine)))
         ack = first.submit_order(OrderRequest("SOLTRY", Side.BUY, OrderType.MARKET, "bb-t-8", quote_amount=Decimal("3000")))
         best_bid = first.order_book("SOLTRY", 5).bids[0].price
         resting = first.submit_order(OrderRequest("SOLTRY", Side.BUY, OrderType.LIMIT, "bb-t-9",
                                                   base_quantity=Decimal("0.5"), price=(best_bid * Decimal("0.9")).quantize(Decimal("0.1"))))
         before = (first.balances(), first.open_orders(), first.trades_for_order(ack.exchange_order_id))
-        second = paper(sim, SqlPaperStateStore(engine))  # a new process: nothing in memory
+        second = paper(sim, MetaPaperStateStore(lambda: SqlUnitOfWork(engine)))  # a new process: nothing in memory
         after = (second.balances(), second.open_orders(), second.trades_for_order(ack.exchange_order_id))
         assert after == before
         assert [o.exchange_order_id for o in after[1]] == [resting.exchange_order_id]

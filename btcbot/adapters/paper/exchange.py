@@ -1,8 +1,8 @@
 """PaperExchange: the ExchangeClient for ``trading.dry_run=true``.
 
-Market data (server time, exchange info, tickers, order books, candles) comes from a real
-``MarketData`` - in production the BTC Turk client built WITHOUT credentials, so it physically
-cannot call a private endpoint. The account (balances, orders, fills) is simulated here over the
+Market data (server time, exchange info, tickers, order books, candles) comes from any
+``MarketData`` (the exchange contract) - in production the wiring passes the BTC Turk client built
+WITHOUT credentials, so it physically cannot call a private endpoint; this module does not know it. The account (balances, orders, fills) is simulated here over the
 live order book (``paper.matching``) and persisted through a :class:`PaperStateStore` after every
 change, so cron runs (one process per cycle) continue the same paper account.
 
@@ -19,11 +19,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine
-
 from btcbot.adapters.paper.matching import Matcher, pair_spec
-from btcbot.adapters.paper.state import PaperState, PaperStateStore, SqlPaperStateStore
-from btcbot.config.settings import Settings
+from btcbot.adapters.paper.state import PaperState, PaperStateStore
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import MarketData
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
@@ -355,29 +352,9 @@ class PaperExchange:
         return self._spec(symbol).quote
 
 
-def paper_fee_schedule(settings: Settings) -> FeeSchedule:
-    """Maker/taker fee and the tax on the fee, from ``capital``."""
-    capital = settings.capital
-    return FeeSchedule(capital.maker_fee_bps / BPS, capital.taker_fee_bps / BPS, capital.fee_tax_ratio)
+def paper_fee_schedule(maker_fee_bps: Decimal, taker_fee_bps: Decimal, fee_tax_ratio: Decimal) -> FeeSchedule:
+    """Maker/taker fee (bps) and the tax on the fee, as the matching engine's schedule."""
+    return FeeSchedule(maker_fee_bps / BPS, taker_fee_bps / BPS, fee_tax_ratio)
 
 
-def build_paper_exchange(
-    settings: Settings, clock: Clock, engine: Engine, market: MarketData | None = None
-) -> PaperExchange:
-    """The dry-run ExchangeClient: BTC Turk public data (no credentials) + the paper account in the DB."""
-    if market is None:
-        from btcbot.adapters.btcturk.client import build_btcturk_client
-
-        market = build_btcturk_client(settings, None, clock)
-    return PaperExchange(
-        market=market,
-        store=SqlPaperStateStore(engine),
-        clock=clock,
-        fees=paper_fee_schedule(settings),
-        quote=settings.trading.quote_asset,
-        starting_balance=settings.capital.paper_starting_balance,
-        book_depth=settings.exchange.orderbook_depth,
-    )
-
-
-__all__ = ["PaperExchange", "build_paper_exchange", "paper_fee_schedule"]
+__all__ = ["PaperExchange", "paper_fee_schedule"]

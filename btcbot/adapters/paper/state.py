@@ -2,19 +2,19 @@
 
 A cron ``btcbot once`` is a new process every minute, so the paper account must outlive the
 process: the whole state is one JSON document in the ``meta`` table (key ``paper.state``),
-written in its own short transaction after every change (:class:`SqlPaperStateStore`). Tests use
+written in its own short transaction after every change (:class:`MetaPaperStateStore`). Tests use
 :class:`MemoryPaperStateStore`. Decimals are stored as exact strings.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine
-
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.sim.engine.accounts import Accounts
 from btcbot.sim.engine.orders import SimOrder, SimTrade
 
@@ -52,23 +52,20 @@ class MemoryPaperStateStore:
         self.saves += 1
 
 
-class SqlPaperStateStore:
-    """The ``meta`` row ``paper.state`` through a unit of work of its own."""
+class MetaPaperStateStore:
+    """The ``meta`` row ``paper.state`` through a unit of work of its own (any ``UnitOfWork``:
+    the wiring passes the SQL one; the adapter depends on the persistence port only)."""
 
-    def __init__(self, engine: Engine, key: str = META_KEY) -> None:
-        self._engine = engine
+    def __init__(self, uow: Callable[[], UnitOfWork], key: str = META_KEY) -> None:
+        self._uow = uow
         self._key = key
 
     def load(self) -> str | None:
-        from btcbot.persistence.unit_of_work import SqlUnitOfWork
-
-        with SqlUnitOfWork(self._engine) as uow:
+        with self._uow() as uow:
             return uow.meta.get(self._key)
 
     def save(self, document: str) -> None:
-        from btcbot.persistence.unit_of_work import SqlUnitOfWork
-
-        with SqlUnitOfWork(self._engine) as uow:
+        with self._uow() as uow:
             uow.meta.set(self._key, document)
             uow.commit()
 
