@@ -18,10 +18,10 @@ from collections.abc import Callable
 from loguru import logger
 
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.ledger import postings_for_fill
 from btcbot.domain.symbols import parse_pair
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import record_fill
 from btcbot.services.execution.order_events import on_fill
 

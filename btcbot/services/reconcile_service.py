@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.errors import ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.ledger import Account as LedgerAccount
@@ -47,7 +48,6 @@ from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
 from btcbot.domain.symbols import parse_pair
 from btcbot.failpoints import MID_FILL_APPLICATION, MID_RECONCILE, Failpoints
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.execution.corrections import (
     AdoptUnknownOrder,
     ApplyFill,

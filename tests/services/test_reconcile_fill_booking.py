@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from btcbot.adapters.clock import ManualClock
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState
 from btcbot.domain.ledger import external_adjustment
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.fill_booking import FillBooking
 from services.execution.factories import CID, T0, at, fill, order
