@@ -19,7 +19,8 @@ Kinds:
 - ``mutate``: handle the request (it TAKES EFFECT), then answer with reply class ``reply`` instead
   of the real answer: one class, a group, ``random`` or a ``|``-separated list (see
   ``btcbot.sim.mutation``); classes that do not fit the route are never drawn for it. ``seconds``
-  is the hang of the ``timeout`` class (0 = 12 s).
+  is the hang of the ``timeout`` class (0 = 12 s); ``field`` names the member ``field_removed`` /
+  ``field_null`` change in every row (default: one random member of one random row).
 
 Each fault fires with ``probability`` and, if ``count`` is set, only for the next ``count``
 matching calls (then it is removed). The draws (probability, and the reply class of ``mutate``)
@@ -62,6 +63,7 @@ class FaultSpec:
     process: bool = True
     reply: str = RANDOM
     seed: int | None = None
+    field: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -76,6 +78,8 @@ class FaultSpec:
             raise ValueError("seconds must be within [0, 86400]")
         if self.kind == "mutate":
             object.__setattr__(self, "reply", "|".join(parse_replies(self.reply)))
+        if self.field is not None and not (isinstance(self.field, str) and 0 < len(self.field) <= 64):
+            raise ValueError("field must be a member name of 1..64 characters")
         if self.kind == "error" and self.status not in (500, 502, 503, 504):
             raise ValueError("error status must be one of 500, 502, 503, 504")
         if self.kind == "maintenance" and self.message not in MAINTENANCE_MESSAGES:
@@ -86,7 +90,8 @@ class FaultSpec:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> FaultSpec:
         """Build from JSON-ish data (admin route); unknown keys are an error."""
-        allowed = {"kind", "probability", "count", "seconds", "status", "message", "process", "reply", "seed"}
+        allowed = {"kind", "probability", "count", "seconds", "status", "message", "process", "reply", "seed",
+                   "field"}
         extra = set(data) - allowed
         if extra:
             raise ValueError(f"unknown fault fields: {sorted(extra)}")

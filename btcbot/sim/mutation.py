@@ -31,8 +31,8 @@ REPLY_CLASSES: dict[str, str] = {
     # fields
     "id_string": "`id`/`orderId` of every row sent as a JSON string",
     "id_null": "`id`/`orderId` of every row sent as null",
-    "field_removed": "one member of one row removed (any member, ids included)",
-    "field_null": "one non-id member of one row set to null",
+    "field_removed": "one member of one row removed (any member, ids included; or `field` in every row)",
+    "field_null": "one non-id member of one row set to null (or `field` in every row)",
     "data_missing": "the `data` member removed",
     # status
     "status_4xx_unknown": "HTTP 400/404/409/422 with an unknown message and an unknown or missing code",
@@ -160,8 +160,9 @@ def _json_body(resp: Response) -> dict[str, Any] | None:
     return body
 
 
-def _mutate_fields(reply: str, resp: Response, rng: random.Random) -> Response | None:
-    """Field-level classes; None when the body has nothing to mutate (e.g. no rows)."""
+def _mutate_fields(reply: str, resp: Response, rng: random.Random, member: str | None) -> Response | None:
+    """Field-level classes; None when the body has nothing to mutate (e.g. no rows). ``member``
+    names the member ``field_removed``/``field_null`` change, in every row that has it."""
     body = _json_body(resp)
     if body is None:
         return None
@@ -185,6 +186,15 @@ def _mutate_fields(reply: str, resp: Response, rng: random.Random) -> Response |
                     changed = True
         if not changed:
             return None
+    elif member is not None:
+        hits = [r for r in rows if member in r and (reply == "field_removed" or r[member] is not None)]
+        if not hits:
+            return None
+        for row in hits:
+            if reply == "field_removed":
+                del row[member]
+            else:
+                row[member] = None
     else:
         row = rng.choice(rows)
         keys = sorted(row) if reply == "field_removed" else sorted(k for k in row if k not in _ID_KEYS)
@@ -203,17 +213,19 @@ def _html(status: int, title: str) -> bytes:
             f"</center><hr><center>nginx</center></body></html>").encode()
 
 
-def mutate(reply: str, resp: Response, rng: random.Random, hang_s: float = 0.0) -> tuple[Response, str]:
+def mutate(
+    reply: str, resp: Response, rng: random.Random, hang_s: float = 0.0, member: str | None = None
+) -> tuple[Response, str]:
     """The answer of reply class ``reply`` for a request whose real answer was ``resp``.
 
     Returns the new response and the class actually applied: ``"unchanged"`` when a field-level
     class found nothing to change (e.g. ``field_null`` on an empty list); the real answer is then
-    sent as it was.
+    sent as it was. ``member``: see ``_mutate_fields``.
     """
     if resp.drop:
         return resp, "unchanged"
     if reply in GROUPS["fields"] or reply == "flip_success":
-        mutated = _mutate_fields(reply, resp, rng)
+        mutated = _mutate_fields(reply, resp, rng, member)
         return (mutated, reply) if mutated is not None else (resp, "unchanged")
     if reply == "ok_false_code0":
         return Response(200, {"success": False, "message": rng.choice([None, "", "FAILED"]), "code": 0}), reply

@@ -163,7 +163,7 @@ class SimApp:
             # The request has taken effect (or been refused); now the answer is replaced.
             spec = next(f for f in fired if f.kind == "mutate")
             with self.lock:
-                resp, applied = mutate(applied, resp, self._mutation_rng, spec.seconds)
+                resp, applied = mutate(applied, resp, self._mutation_rng, spec.seconds, spec.field)
         self.counters.record(req.method, route.template, fired, applied, route.private)
         self._log(req, route.template, resp, fired, applied)
         return resp
