@@ -172,7 +172,8 @@ class Transport:
         try:
             return self._scoped(endpoint, parse, path_args, params, body)
         except StampRejected as again:
-            raise AuthError(f"{again} (again after a server-time resync)", endpoint=endpoint.name) from None
+            words = str(again).removeprefix(f"{again.endpoint}: ")
+            raise AuthError(f"{words} (again after a server-time resync)", endpoint=endpoint.name) from None
 
     def _retry_loop(
         self,
@@ -202,7 +203,8 @@ class Transport:
 
         Not through the market-data breaker: private calls depend on this measurement, and a
         503 on a public endpoint must not block them for the breaker's cooldown. Attempts whose
-        round trip exceeds ``time_sync.max_round_trip_s`` are measured again, not trusted; up to
+        round trip exceeds ``time_sync.max_round_trip_s`` are measured again, not trusted; other
+        failures are tried again when the RetryPolicy would retry a read; up to
         ``retry.max_attempts`` attempts, then the last error is raised (the caller keeps an
         earlier measurement if it has one).
         """
@@ -242,10 +244,11 @@ class Transport:
             if error is None and server_ms is not None:
                 self.time_sync.record(server_ms, sent, received)
                 return
+            assert error is not None
             if isinstance(error, RateLimited):
                 self.limiter.block(e.limit_key, error.retry_after_s)
-                if error.retry_after_s > self.retry.max_retry_after_s:
-                    raise error
+            if not self.retry.is_retryable("GET", error):
+                raise error  # maintenance, a long Retry-After: asking again now cannot help
             last = error
         assert last is not None
         raise last

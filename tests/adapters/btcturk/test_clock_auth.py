@@ -288,3 +288,12 @@ def test_an_injected_exchange_clock_is_used(clock: ManualClock) -> None:
     assert feed.tickers(T0)[2] == ("BTCTRY",)  # unknown clock
     now[0] = T0
     assert feed.tickers(T0)[2] == ()
+
+
+def test_maintenance_on_server_time_is_not_asked_again(clock: ManualClock, rsps: responses.RequestsMock) -> None:
+    rsps.get(f"{BASE}/api/v2/server/time", status=503,
+             json={"success": False, "message": "SYSTEM_UNDER_MAINTENANCE", "code": 0})  # fmt: skip
+    client = make(clock)
+    assert client.exchange_now() is None
+    assert client.request_counts() == {"server_time": 1}
+    assert client.breakers.state(EndpointGroup.MARKET_DATA).state is BreakerStatus.CLOSED
