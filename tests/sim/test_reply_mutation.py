@@ -262,3 +262,19 @@ def test_btcbot_sim_reply_mutation_option_mutates_every_private_route() -> None:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+def test_a_named_field_is_removed_or_nulled_in_every_row(api: Api, sim: SimHandle) -> None:
+    for i in range(2):
+        api.post_order({**BUY, "newOrderClientId": f"named-{i}"})
+    sim.admin.set_fault("GET /api/v1/allorders", kind="mutate", reply="field_removed", field="leftAmount", count=1)
+    rows = api.get("/api/v1/allOrders", signed=True, pairSymbol="BTCTRY").json()["data"]
+    assert len(rows) == 2 and all("leftAmount" not in r and "price" in r for r in rows)
+    sim.admin.set_fault("GET /api/v1/allorders", kind="mutate", reply="field_null", field="price", count=1)
+    rows = api.get("/api/v1/allOrders", signed=True, pairSymbol="BTCTRY").json()["data"]
+    assert [r["price"] for r in rows] == [None, None] and all(r["leftAmount"] for r in rows)
+    sim.admin.set_fault("GET /api/v1/allorders", kind="mutate", reply="field_null", field="nope", count=1)
+    assert all(r["price"] for r in api.get("/api/v1/allOrders", signed=True, pairSymbol="BTCTRY").json()["data"])
+    assert sim.admin.counters()["replies"]["unchanged"] == 1
+    with pytest.raises(RuntimeError, match="field"):
+        sim.admin.set_fault("*", kind="mutate", reply="field_null", field="x" * 65)
