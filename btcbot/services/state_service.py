@@ -12,6 +12,7 @@ Every change is persisted, journalled, logged as ``trading_state.change`` and al
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,6 +32,15 @@ from btcbot.services.risk.params import CapitalParams
 #: Prefixes of REDUCING reasons that only an operator (reconcile --apply / resume) clears.
 STICKY_PREFIXES = ("balance drift", "reconcile", "manual", "order conflict")
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A trading-state write made inside a caller's transaction, announced after its commit."""
+
+    old: TradingState
+    new: TradingState
+    reason: str
 
 
 def breaker_to_record(state: BreakerState) -> BreakerRecord:
@@ -76,33 +86,61 @@ class StateService:
     def set(self, state: TradingState, reason: str, cycle_id: int | None = None) -> TradingStateRecord:
         now = self._clock.now()
         with self._uow() as uow:
-            old = uow.trading_state.get()
-            if old.state is state and old.reason == reason:
-                return old
-            uow.trading_state.set(state, reason, now, cycle_id)
-            if old.state is not state:
-                self._on_change(uow, old.state, state, reason)  # the alert commits with the change
+            record, change = self.set_in(uow, state, reason, cycle_id, now)
+            if change is None:
+                return record
             uow.commit()
+        self.announce(change)
+        return record
+
+    def set_in(
+        self, uow: UnitOfWork, state: TradingState, reason: str, cycle_id: int | None, now: datetime
+    ) -> tuple[TradingStateRecord, StateChange | None]:
+        """``set`` inside the caller's transaction (it commits, then calls ``announce``)."""
+        old = uow.trading_state.get()
+        if old.state is state and old.reason == reason:
+            return old, None
+        uow.trading_state.set(state, reason, now, cycle_id)
         if old.state is not state:
-            logger.bind(event="trading_state.change", outcome=state.value).warning(
-                f"trading state {old.state} -> {state}: {reason}"
+            self._on_change(uow, old.state, state, reason)  # the alert commits with the change
+        return TradingStateRecord(state, reason, now), StateChange(old.state, state, reason)
+
+    @staticmethod
+    def announce(change: StateChange | None) -> None:
+        """Log a committed change of state (``trading_state.change``)."""
+        if change is not None and change.old is not change.new:
+            logger.bind(event="trading_state.change", outcome=change.new.value).warning(
+                f"trading state {change.old} -> {change.new}: {change.reason}"
             )
-        return TradingStateRecord(state, reason, now)
 
     def apply_post_trade(self, post: PostTradeResult, cycle_id: int) -> TradingState:
         """Combine the risk engine's verdict with the persisted state (most severe wins)."""
-        current = self.current()
+        with self._uow() as uow:
+            state, change = self.post_trade_in(uow, post, cycle_id, self._clock.now())
+            if change is not None:
+                uow.commit()
+        self.announce(change)
+        return state
+
+    def post_trade_in(
+        self, uow: UnitOfWork, post: PostTradeResult, cycle_id: int, now: datetime
+    ) -> tuple[TradingState, StateChange | None]:
+        """``apply_post_trade`` inside the caller's transaction (the cycle's checkpoint): the
+        persisted state is read there, so an operator's halt committed meanwhile is never
+        overwritten. The caller commits, then calls ``announce``."""
+        current = uow.trading_state.get()
         if current.state is TradingState.HALTED:
-            return current.state
+            return current.state, None
         sticky = current.state is TradingState.REDUCING and current.reason.startswith(STICKY_PREFIXES)
         if post.state is TradingState.REDUCING:
-            reason = "; ".join(post.reasons)
             if sticky:
-                return current.state
-            return self.set(TradingState.REDUCING, reason, cycle_id).state
+                return current.state, None
+            record, change = self.set_in(uow, TradingState.REDUCING, "; ".join(post.reasons), cycle_id, now)
+            return record.state, change
         if current.state is TradingState.REDUCING and not sticky:
-            return self.set(TradingState.ACTIVE, "risk conditions cleared", cycle_id).state
-        return current.state
+            record, change = self.set_in(uow, TradingState.ACTIVE, "risk conditions cleared", cycle_id, now)
+            return record.state, change
+        return current.state, None
 
     # ---- breakers ------------------------------------------------------------------------
 
