@@ -11,22 +11,27 @@ from __future__ import annotations
 import hashlib
 import json
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel
+
+class _Dumpable(Protocol):
+    """A settings group (a pydantic model; duck-typed so services do not import pydantic)."""
+
+    def model_dump(self, *, mode: str = ...) -> dict[str, Any]: ...
 
 
 class _HasRiskGroups(Protocol):
     @property
-    def risk(self) -> BaseModel: ...
+    def risk(self) -> _Dumpable: ...
 
     @property
-    def capital(self) -> BaseModel: ...
+    def capital(self) -> _Dumpable: ...
 
 
 def _canonical(value: object) -> object:
-    if isinstance(value, BaseModel):
-        return _canonical(value.model_dump(mode="python"))
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return _canonical(dump(mode="python"))
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
