@@ -171,7 +171,7 @@ def _problems(doc: dict[str, Any], now: datetime, interval_s: float) -> list[str
             if issue["kind"] == "shortfall":
                 out.append(f"balance shortfall {issue['asset']}: ledger {issue['ledger']}, exchange {issue['exchange']} "
                            "(no new risk until explained; `btcbot reconcile`)")
-    if not doc["equity_known"]:
+    if doc["unpriced_assets"]:
         out.append(f"equity unknown: no price for {', '.join(doc['unpriced_assets'])} in the last cycle")
     return out
 

@@ -57,3 +57,4 @@ def test_status_reads_while_another_process_holds_the_write_lock(tmp_path: Path)
     assert doc["trading_state"] == "HALTED"
     assert doc["problems"][0].startswith("HALTED: manual: check")
     assert doc["last_decisions"] is None and doc["capital_policy"] is None
+    assert doc["problems"][1:] == ["no cycle has run yet"]  # and no "equity unknown" without a cycle
