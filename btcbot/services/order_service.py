@@ -22,7 +22,7 @@ the next reconcile takes the state from the exchange's order lists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from loguru import logger
 
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
+from btcbot.contracts.orders import SubmitOutcome as SubmitOutcome  # re-export (moved)
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import AmbiguousOutcome, AuthError, ExchangeError, ExchangeRejected, OrderNotFound
@@ -37,7 +38,7 @@ from btcbot.domain.exchange_models import OrderRequest
 from btcbot.domain.intents import Approved
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.orders import ManagedOrder
-from btcbot.domain.venue import RejectionCode, VenueRejection, build_order_request
+from btcbot.domain.venue import VenueRejection
 from btcbot.failpoints import (
     AFTER_CANCEL_REQUEST,
     AFTER_INTENT_COMMIT,
@@ -45,23 +46,12 @@ from btcbot.failpoints import (
     BEFORE_POST,
     Failpoints,
 )
-from btcbot.services.execution.client_order_id import client_order_id_for
 from btcbot.services.execution.order_events import on_ack, on_ambiguous, on_cancel_requested, on_rejected
+from btcbot.services.order_preparation import prepare_order
 
 OUTBOX_SUBMIT = "submit_order"
 #: A cancel BTC Turk accepted but has not carried out after this long is requested again.
 CANCEL_RETRY_AFTER_S = 60.0
-
-
-@dataclass(frozen=True)
-class SubmitOutcome:
-    client_order_id: str | None
-    state: OrderState | None
-    detail: str = ""
-
-    @property
-    def sent(self) -> bool:
-        return self.state in (OrderState.OPEN, OrderState.UNKNOWN)
 
 
 def request_payload(request: OrderRequest) -> dict[str, Any]:
@@ -100,19 +90,8 @@ class OrderService:
         self._on_event = on_event or (lambda _kind, _detail: None)
 
     def prepare(self, approved: Approved, cycle_id: int) -> OrderRequest | VenueRejection:
-        intent = approved.intent
-        rules = self._rules.get(intent.symbol)
-        if rules is None:
-            return VenueRejection(RejectionCode.NOT_TRADABLE, f"{intent.symbol} has no venue rules")
-        return build_order_request(
-            rules,
-            side=intent.side,
-            order_type=intent.order_type,
-            base_quantity=intent.quantity,
-            price=intent.price_for_notional,
-            client_order_id=client_order_id_for(intent, cycle_id),
-            margin=self._margin,
-        )
+        """The venue request (``services.order_preparation.prepare_order``)."""
+        return prepare_order(approved, cycle_id, self._rules, self._margin)
 
     def submit(self, approved: Approved, cycle_id: int) -> SubmitOutcome:
         prepared = self.prepare(approved, cycle_id)

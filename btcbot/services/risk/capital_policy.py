@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal
 
+from btcbot.contracts.risk import CapitalPolicySnapshot as CapitalPolicySnapshot  # re-export (moved)
 from btcbot.domain.enums import OrderType
 from btcbot.domain.portfolio import FrozenMap, PortfolioView
 from btcbot.services.risk.calendar import month_key, risk_day
@@ -243,48 +244,6 @@ def apply_harvest(
 
 
 # ---- the snapshot -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CapitalPolicySnapshot:
-    """Every policy quantity for one view at one instant (observability and replay)."""
-
-    month: str
-    equity: Decimal
-    high_water: Decimal
-    reserve_bucket: Decimal
-    c_base: Decimal
-    c_res: Decimal
-    fee_buffer: Decimal
-    tradable: Decimal
-    drawdown: Decimal
-    m_dd: Decimal
-    asset_caps: FrozenMap[Decimal]
-    portfolio_cap: Decimal
-    realized_pnl_mtd: Decimal
-    harvested_mtd: Decimal
-    harvestable: Decimal
-    harvest_target: Decimal
-    harvest_due: Decimal
-    required_edge_market_bps: Decimal
-    required_edge_limit_bps: Decimal
-
-    @property
-    def cash_floor(self) -> Decimal:
-        """``C_res + FeeBuffer``: free cash every risk-increasing trade must leave behind."""
-        return self.c_res + self.fee_buffer
-
-    def to_record(self) -> dict[str, str]:
-        """Flat ``str -> str`` form (Decimals as exact strings) for logs and the snapshots table."""
-        record: dict[str, str] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            if isinstance(value, FrozenMap):
-                for symbol, cap in value.items():
-                    record[f"asset_cap.{symbol}"] = str(cap)
-            else:
-                record[name] = str(value)
-        return record
 
 
 def compute_capital_policy(

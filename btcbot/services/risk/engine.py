@@ -37,10 +37,11 @@ computed once from the cycle's view: these are the design document's time-t valu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
+from btcbot.contracts.risk import PostTradeResult as PostTradeResult  # re-export (moved)
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import ConfigError
 from btcbot.domain.intents import Approved, DecisionCode, Denied, OrderIntent, RiskDecision
@@ -91,18 +92,6 @@ def evaluation_key(intent: OrderIntent) -> tuple[object, ...]:
         intent.strategy_id,
         repr(intent),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class PostTradeResult:
-    """The trading state the risk conditions call for, and why.
-
-    ``daily_halt``: the daily loss limit is hit (new risk stops until the next risk day).
-    """
-
-    state: TradingState
-    reasons: tuple[str, ...]
-    daily_halt: bool
 
 
 class RiskEngine:
