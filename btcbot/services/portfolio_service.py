@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from btcbot.domain.enums import OrderType, Side, TradingState
+from btcbot.contracts.portfolio import PortfolioInputs as PortfolioInputs  # re-export (moved)
+from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 from btcbot.domain.portfolio import PortfolioView, mark_to_market_equity
@@ -55,20 +56,6 @@ def open_order_exposure(
             qty = max(ZERO, order.quantity - order.filled_quantity)
             sells[order.symbol] = sells.get(order.symbol, ZERO) + qty
     return OpenOrderExposure(locked, buys, sells)
-
-
-@dataclass(frozen=True)
-class PortfolioInputs:
-    wallet: Mapping[str, Decimal]
-    reserve: Decimal
-    prices: Mapping[str, Decimal]
-    open_orders: Sequence[ManagedOrder]
-    snapshot: PortfolioSnapshot | None
-    trading_state: TradingState
-    market_age_s: Mapping[str, float]
-    realized_pnl_mtd: Decimal
-    rolling_notional: Decimal
-    now: datetime
 
 
 class PortfolioService:
