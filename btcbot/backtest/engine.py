@@ -68,6 +68,9 @@ BPS = Decimal(10_000)
 
 #: ``progress(strategy_bars_done, strategy_bars_total)``; called every ``PROGRESS_EVERY`` bars.
 Progress = Callable[[int, int], None]
+#: ``observer(bar_close, bars_closing_now, latest_closes)``: called once per strategy bar, after
+#: the bar's closes are known (e.g. :class:`btcbot.backtest.tracking.PriceTrack`).
+Observer = Callable[[datetime, Mapping[str, Candle], Mapping[str, Decimal]], None]
 PROGRESS_EVERY = 500
 
 
@@ -98,6 +101,9 @@ class BacktestResult:
     #: Post-trade trading state transitions: (bar close, state, sorted reason codes); the first
     #: entry is the first bar's. Read by the report's trading-state timeline.
     state_changes: list[tuple[datetime, TradingState, tuple[str, ...]]] = field(default_factory=list)
+    #: Per fill (aligned with ``trades``): the open of the bar it filled on, the price the fill
+    #: model starts from (the report's slippage reference; kept even when the bars are not).
+    fill_opens: list[Decimal] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +269,11 @@ class BacktestEngine:
     def interval_s(self) -> int:
         return self._interval
 
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The traded universe (``trading.symbols``)."""
+        return self._symbols
+
     def strategy_bars(self, candles: Mapping[str, Sequence[Candle]]) -> dict[str, list[Candle]]:
         """Per symbol, the bars the strategy decides on (aggregated when the input is finer)."""
         return {s: list(self._stream(candles.get(s, ()), [0])) for s in self._symbols}
@@ -291,12 +302,14 @@ class BacktestEngine:
         progress: Progress | None = None,
         keep_bars: bool = True,
         expected_bars: int | None = None,
+        observer: Observer | None = None,
     ) -> BacktestResult:
         """Replay ``candles`` (per symbol, sorted, one interval dividing ``interval_s``).
 
         ``candles`` may be lists or streams (iterables read once). ``keep_bars=False`` leaves
         ``result.bars`` empty (a long streamed run then holds only the strategy's windows).
         ``expected_bars``: the progress total for streams (lists are counted).
+        ``observer``: called at every strategy bar close (see :data:`Observer`).
         """
         result = BacktestResult(self._interval)
         counters = {s: [0] for s in self._symbols}
@@ -310,12 +323,12 @@ class BacktestEngine:
             total = -(-total * finest // self._interval)
         if keep_bars:
             result.bars = {s: [] for s in self._symbols}
-        self._loop(result, streams, progress, total, keep_bars)
+        self._loop(result, streams, progress, total, keep_bars, observer)
         result.base_bars = sum(c[0] for c in counters.values())
         return result
 
     def _loop(self, result: BacktestResult, streams: Mapping[str, Iterator[Candle]], progress: Progress | None,
-              total: int, keep_bars: bool) -> None:
+              total: int, keep_bars: bool, observer: Observer | None) -> None:
         step = timedelta(seconds=self._interval)
         history = max(1, self._strategy.required_history())
         windows: dict[str, deque[Candle]] = {s: deque(maxlen=history) for s in self._symbols}
@@ -347,6 +360,8 @@ class BacktestEngine:
                 seen[symbol] = now
                 if keep_bars:
                     result.bars[symbol].append(bar)
+            if observer is not None:
+                observer(now, current, prices)
 
             run.balances()
             value = sum((q * prices[s] for s, q in run.held), ZERO)
@@ -477,4 +492,5 @@ class BacktestEngine:
                 continue
             book.book_fill(fill, at)
             result.trades.append(fill)
+            result.fill_opens.append(bar.open)
         return waiting

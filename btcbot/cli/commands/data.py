@@ -14,7 +14,7 @@ Progress: a bar on a terminal, periodic ``progress ...`` lines on stderr otherwi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,7 @@ def backtest_command(
     out_dir: Path, synthetic_seed: int | None,
 ) -> None:
     """Replay candles through the live decide -> risk -> execute -> ledger path and write a report."""
-    from btcbot.backtest.runner import NoCandles, load_candles, run_backtest
+    from btcbot.backtest.runner import NoCandles, run_backtest, stream_candles
 
     settings = obj.load().settings
     interval_s = parse_interval(interval_text) if interval_text else settings.trading.candle_interval_s
@@ -221,28 +221,35 @@ def backtest_command(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise click.BadParameter(f"cannot create {out_dir}: {exc.strerror}", param_hint="--out") from None
-    if synthetic_seed is not None:
-        from btcbot.data.synthetic import generate_candles
+    expected = -(-int((end - start).total_seconds()) // interval_s)
+    engine = None
+    try:
+        if synthetic_seed is not None:
+            from btcbot.data.synthetic import generate_candles
 
-        candles: dict[str, list[Any]] = dict(generate_candles(symbols, 60, start, end, synthetic_seed))
-    else:
-        from btcbot.persistence.candles import SqlCandleStore
-        from btcbot.persistence.engine import create_engine_for
-        from btcbot.persistence.migrations import upgrade
+            # Generated in memory (the walk is built backwards from the end of the range): for long
+            # ranges, store them once with `download-data --synthetic` and backtest from the store.
+            candles: Mapping[str, Iterable[Any]] = dict(generate_candles(symbols, 60, start, end, synthetic_seed))
+        else:
+            from btcbot.persistence.candles import SqlCandleStore
+            from btcbot.persistence.engine import create_engine_for
+            from btcbot.persistence.migrations import upgrade
 
-        upgrade(settings.database.url)
-        engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
-        try:
-            candles = load_candles(SqlCandleStore(engine), symbols, interval_s, start, end)
-        except NoCandles as exc:
-            raise click.ClickException(str(exc)) from None
-        finally:
+            upgrade(settings.database.url)
+            engine = create_engine_for(settings.database.url, settings.database.busy_timeout_ms)
+            try:  # streamed: the store is read in pages while the backtest runs (bounded memory)
+                candles = stream_candles(SqlCandleStore(engine), symbols, interval_s, start, end)
+            except NoCandles as exc:
+                raise click.ClickException(str(exc)) from None
+        with ProgressReporter("backtest", "strategy bars") as reporter:
+            try:
+                output = run_backtest(settings, candles, out_dir, start, end, strategy, interval_s, reporter.update,
+                                      expected_bars=expected)
+            except NoCandles as exc:
+                raise click.ClickException(str(exc)) from None
+    finally:
+        if engine is not None:
             engine.dispose()
-    with ProgressReporter("backtest", "strategy bars") as reporter:
-        try:
-            output = run_backtest(settings, candles, out_dir, start, end, strategy, interval_s, reporter.update)
-        except NoCandles as exc:
-            raise click.ClickException(str(exc)) from None
     metrics = output.report.strategy
     bench = output.report.benchmark
     lines = [
@@ -267,7 +274,8 @@ def _write_html(output: Any, out_dir: Path, title: str, quote: str, lines: Seque
     """report.html when plotly (the ``charts`` extra) is installed; otherwise say how to get it."""
     from btcbot.backtest.html_report import ChartsUnavailable, write_html_report
 
-    prices = {s: [(c.close_time, c.close) for c in bars] for s, bars in output.result.bars.items() if bars}
+    # Hourly closes per symbol (the run keeps no bars; see btcbot.backtest.tracking).
+    prices = {s: points for s, points in output.prices.items() if points}
     try:
         output.files["report.html"] = write_html_report(out_dir / "report.html", output.report, prices, title,
                                                         quote, lines)
