@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -159,21 +158,6 @@ def _shift_for_external_flow(uow: UnitOfWork, flow_quote: Decimal, cycle_id: int
         high_water_mark=max(Decimal(0), snapshot.high_water_mark + flow_quote),
         day_start_equity=max(Decimal(0), snapshot.day_start_equity + flow_quote),
     ))
-
-
-def load_replay_inputs(settings: Settings, cycle_id: int) -> dict[str, Any]:
-    engine = open_database(settings)
-    try:
-        with SqlUnitOfWork(engine) as uow:
-            record = uow.cycles.get(cycle_id)
-    finally:
-        engine.dispose()
-    if record is None:
-        raise ConfigError(f"cycle {cycle_id} does not exist")
-    if not record.decision_inputs:
-        raise ConfigError(f"cycle {cycle_id} has no stored decision inputs (pruned, or it made no decision)")
-    doc: dict[str, Any] = json.loads(record.decision_inputs)
-    return doc
 
 
 __all__ = ["load_rules", "reconcile", "set_state", "status"]

@@ -16,7 +16,7 @@ from btcbot.app.error_policy import Action, action_for
 from btcbot.app.runner import Cadence, StopFlag, install_signal_handlers, run_loop
 from btcbot.app.wiring import App, ExchangeUnavailable, build_app
 from btcbot.config.settings import Settings
-from btcbot.domain.enums import Side, TradingState
+from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import ExchangeError
 from btcbot.persistence.genesis import record_genesis
 from btcbot.services.accounting import marks_by_asset, record_genesis_basis
@@ -191,8 +191,3 @@ def run_forever(
     finally:
         restore()
         app.close()
-
-
-def open_entry_orders(app: App) -> int:
-    with app.uow() as uow:
-        return sum(1 for o in uow.orders.list_non_terminal() if o.side is Side.BUY)

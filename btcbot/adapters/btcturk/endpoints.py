@@ -55,8 +55,3 @@ ALL_ORDERS = Endpoint("all_orders", "GET", "/api/v1/allOrders", ORD, private=Tru
 GET_ORDER = Endpoint("get_order", "GET", "/api/v1/order/{id}", ORD, private=True)
 SUBMIT_ORDER = Endpoint("submit_order", "POST", "/api/v1/order", ORD, private=True)
 CANCEL_ORDER = Endpoint("cancel_order", "DELETE", "/api/v1/order", ORD, private=True)
-
-ALL_ENDPOINTS: tuple[Endpoint, ...] = (
-    SERVER_TIME, EXCHANGE_INFO, TICKERS, ORDER_BOOK, CANDLES, BALANCES, USER_TRADES, ORDER_TRADES,
-    OPEN_ORDERS, ALL_ORDERS, GET_ORDER, SUBMIT_ORDER, CANCEL_ORDER,
-)  # fmt: skip
