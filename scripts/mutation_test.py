@@ -10,7 +10,7 @@ Usage (from the repository root, after ``./run.sh test`` has created ``.venv``):
 
 How it works, one small change at a time, as an outsider would test the suite:
 
-1. The tree (``btcbot/``, ``tests/``, config files) is copied to a temporary directory, so the
+1. The tree (``btcbot/``, ``tests/``, ``docs/``, config files) is copied to a temporary directory, so the
    working tree is never modified; the copy is imported first (``PYTHONPATH``), which the script
    verifies before it starts.
 2. The module is parsed with ``ast``; each mutation operator below yields one mutant: a single
@@ -305,7 +305,7 @@ def mutants_of(key: str) -> tuple[str, list[tuple[Mutant, str]]]:
 
 def _make_copy() -> Path:
     workdir = Path(tempfile.mkdtemp(prefix="btcbot-mutation-"))
-    for name in ("btcbot", "tests", "examples"):
+    for name in ("btcbot", "tests", "examples", "docs"):  # docs: tests check docs against code
         shutil.copytree(ROOT / name, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("setup.cfg", "pyproject.toml", "README.md", "alembic.ini"):
         if (ROOT / name).exists():
