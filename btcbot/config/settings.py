@@ -51,14 +51,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)  # type: ignore[arg-type]
-    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
-    trading: TradingSettings = Field(default_factory=TradingSettings)  # type: ignore[arg-type]
-    risk: RiskSettings = Field(default_factory=RiskSettings)  # type: ignore[arg-type]
-    capital: CapitalSettings = Field(default_factory=CapitalSettings)  # type: ignore[arg-type]
-    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)  # type: ignore[arg-type]
-    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)  # type: ignore[arg-type]
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)  # type: ignore[arg-type]
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    trading: TradingSettings = Field(default_factory=TradingSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    capital: CapitalSettings = Field(default_factory=CapitalSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @classmethod
     def settings_customise_sources(
