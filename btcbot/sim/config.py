@@ -39,7 +39,7 @@ class SimConfig:
     maker_fee_rate: Decimal = Decimal("0.0010")
     taker_fee_rate: Decimal = Decimal("0.0020")
     tax_rate: Decimal = Decimal("0.20")
-    history_minutes: int = 2880
+    history_minutes: int = 146 * 60  # the default strategy's 144 hourly bars + the forming hour
     #: Enforce the published per-endpoint limits (§7), counted in market time.
     rate_limits: bool = True
     #: Accepted |X-Stamp - now| in seconds.

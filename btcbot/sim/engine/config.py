@@ -26,8 +26,9 @@ class EngineConfig:
     #: Tax charged on the fee (BSMV-like), as a fraction of the fee.
     tax_rate: Decimal = Decimal("0.20")
     cancel_delay_s: float = 1.0
-    #: Minutes of 1m history generated before the start time (for indicator warm-up).
-    history_minutes: int = 2880
+    #: Minutes of 1m history generated before the start time (for indicator warm-up): 146 hours,
+    #: so the default strategy (``trend``: 144 closed hourly bars) decides on a bot's first cycle.
+    history_minutes: int = 146 * 60
     #: Market-order protection band around the best opposite price at submission.
     market_band: Decimal = Decimal("0.05")
     #: Optional replayed 1m bars per symbol; symbols not listed use the random walk.
