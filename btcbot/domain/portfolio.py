@@ -9,15 +9,16 @@ so a view can be compared, hashed and replayed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from btcbot.domain.enums import Side, TradingState
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 ZERO = Decimal(0)
 
@@ -31,11 +32,39 @@ class FrozenMap(Mapping[str, V]):
     __slots__ = ("_data",)
 
     def __init__(self, items: Mapping[str, V] | Iterable[tuple[str, V]] = ()) -> None:
-        data = dict(items.items() if isinstance(items, Mapping) else items)
-        self._data: dict[str, V] = dict(sorted(data.items()))
+        if type(items) is FrozenMap:  # already sorted and immutable: share its dict
+            self._data: dict[str, V] = items._data
+            return
+        if type(items) is not dict:
+            items = dict(items.items() if isinstance(items, Mapping) else items)
+        self._data = dict(sorted(items.items()))
 
     def __getitem__(self, key: str) -> V:
         return self._data[key]
+
+    # The Mapping mixins (get, __contains__, keys, items, values) go through __getitem__/__iter__
+    # in Python; these read the dict directly (same results, read-only views). A view's lookups
+    # run thousands of times per risk decision.
+    @overload
+    def get(self, key: str, /) -> V | None: ...
+
+    @overload
+    def get(self, key: str, default: V | T, /) -> V | T: ...
+
+    def get(self, key: str, default: object = None) -> object:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def keys(self) -> KeysView[str]:
+        return self._data.keys()
+
+    def items(self) -> ItemsView[str, V]:
+        return self._data.items()
+
+    def values(self) -> ValuesView[V]:
+        return self._data.values()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
