@@ -186,3 +186,14 @@ def test_a_transient_open_orders_failure_does_not_switch_the_form(rsps: response
     rsps.replace(responses.GET, url, json=_open_orders_for("BTCTRY"))
     client.open_orders()
     assert client.request_counts()["open_orders"] == 2
+
+
+@pytest.mark.parametrize("member", ["fee", "tax"])
+def test_a_trade_row_without_fee_or_tax_is_unreadable_not_zero(rsps: responses.RequestsMock, member: str) -> None:
+    """Soak finding F3: a row missing ``fee`` was booked with fee 0 (ledger off by one fee)."""
+    rows = doc("user_trades_crafted.json")
+    del rows["data"][0][member]
+    rsps.get(TRADES, body=json.dumps(rows, default=str))
+    with pytest.raises(MalformedPayload) as info:
+        make(retry_max_attempts=1).trades_for_order(9007199254740993)
+    assert info.value.field == f"data.0.{member}"

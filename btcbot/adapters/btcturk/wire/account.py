@@ -89,8 +89,10 @@ class UserTradeWire(WireModel):
     id: WireInt
     price: WireDecimal
     amount: WireDecimal
-    fee: WireDecimal = Decimal(0)
-    tax: WireDecimal = Decimal(0)
+    # Required: every documented row carries both (btcturk_api.md 5.2, the 2019 sample too). A row
+    # without them is damaged; booking it with fee 0 would put the ledger off by that fee.
+    fee: WireDecimal
+    tax: WireDecimal
     numerator_symbol: str
     denominator_symbol: str
     timestamp: OptMillis = None
