@@ -24,6 +24,9 @@ def _local(now: datetime, tz: str) -> datetime:
     return now.astimezone(_zone(tz))
 
 
+# Pure functions of (instant, zone), called several times per cycle (and per backtest bar) with
+# the same instant: cached. Equal instants give equal results whatever their tzinfo.
+@lru_cache(maxsize=256)
 def risk_day(now: datetime, tz: str) -> date:
     """The calendar date of ``now`` in ``tz``: the risk day the daily loss limit counts against.
 
@@ -34,6 +37,7 @@ def risk_day(now: datetime, tz: str) -> date:
     return _local(now, tz).date()
 
 
+@lru_cache(maxsize=256)
 def month_key(now: datetime, tz: str) -> str:
     """``YYYY-MM`` of ``now`` in ``tz``: the month realized PnL and harvesting are counted in.
 
