@@ -148,7 +148,9 @@ class RiskEngine:
         daily = daily_loss_breach(view, self._risk, now)
         hypothetical = view
         decisions: list[RiskDecision] = []
-        for intent in sorted(intents, key=evaluation_key):
+        # One intent needs no ordering (and evaluation_key's repr is not free).
+        ordered = sorted(intents, key=evaluation_key) if len(intents) > 1 else intents
+        for intent in ordered:
             decision, hypothetical = self._decide(intent, view, hypothetical, policy, daily)
             decisions.append(decision)
         return decisions
