@@ -34,11 +34,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
-
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from typing import TYPE_CHECKING, Protocol
 
 from btcbot.domain.enums import TradingState
+
+if TYPE_CHECKING:  # prometheus_client is imported only when metrics are enabled (start-up cost)
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 #: Cycle wall time in milliseconds: a healthy cycle is well under a second; a slow exchange can take
 #: tens of seconds; anything past two minutes is near the supervisor's stop timeout.
@@ -133,6 +134,8 @@ class _Instruments:
 
 
 def _build_instruments() -> _Instruments:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
     r = CollectorRegistry(auto_describe=True)
     return _Instruments(
         registry=r,
@@ -377,4 +380,6 @@ class Metrics:
         """Prometheus text exposition format (empty when disabled)."""
         if self._i is None:
             return b""
+        from prometheus_client import generate_latest
+
         return generate_latest(self._i.registry)
