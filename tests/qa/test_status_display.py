@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from btcbot.cli.commands.trading import _amount
+from btcbot.cli.commands.status_view import amount as _amount
 from btcbot.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("tmp_cwd")
