@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cycle_harness import SimProcess, bot_env, machine, pct, save
+from sqlalchemy import event
 
 from btcbot.adapters.clock import ManualClock
 from btcbot.app import operations
@@ -51,6 +52,13 @@ def main() -> None:
 
         logger.remove()  # the figures are the cycle's, not the console's
         app = operations.start(settings, clock=clock)
+        begins = [0]
+
+        def on_begin(_conn: object) -> None:
+            begins[0] += 1
+
+        # Every database transaction starts with one "begin" on the engine's connections.
+        event.listen(app.engine, "begin", on_begin)
 
         def step(seconds: float) -> None:
             sim.advance(seconds)
@@ -58,13 +66,16 @@ def main() -> None:
 
         def one() -> tuple[float, float, Counter[str]]:
             before = Counter(app.exchange.request_counts())
+            begins[0] = 0
             cpu, wall = time.process_time(), time.perf_counter()
             outcome = operations._guarded_cycle(app)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             if outcome.result is None or outcome.safe_mode:
                 raise SystemExit(f"benchmark cycle was not clean: {outcome}")
             after = Counter(app.exchange.request_counts())
-            return cpu * 1000, wall * 1000, after - before
+            delta = after - before
+            delta["db_transactions"] = begins[0]
+            return cpu * 1000, wall * 1000, delta
 
         try:
             one()  # warm-up: exchange info, genesis, full candle history
@@ -73,6 +84,7 @@ def main() -> None:
             steady_cpu: list[float] = []
             steady_wall: list[float] = []
             steady_requests: list[int] = []
+            steady_transactions: list[int] = []
             steady_by_endpoint: Counter[str] = Counter()
             candle_requests: list[int] = []
             submitted = 0
@@ -82,6 +94,7 @@ def main() -> None:
                 cpu, wall, req = one()
                 candle_cpu.append(cpu)
                 candle_wall.append(wall)
+                req.pop("db_transactions")
                 candle_requests.append(sum(req.values()))
                 for _ in range(args.steady):
                     step(10)
@@ -91,6 +104,7 @@ def main() -> None:
                         continue  # a cycle that traded is not idle
                     steady_cpu.append(cpu)
                     steady_wall.append(wall)
+                    steady_transactions.append(req.pop("db_transactions"))
                     steady_requests.append(sum(req.values()))
                     steady_by_endpoint.update(req)
         finally:
@@ -106,16 +120,21 @@ def main() -> None:
             "median": statistics.median(steady_requests), "max": max(steady_requests),
             "per_endpoint_mean": {k: round(v / len(steady_requests), 3) for k, v in sorted(steady_by_endpoint.items())},
         },
+        "db_transactions_per_idle_cycle": {
+            "median": statistics.median(steady_transactions), "max": max(steady_transactions),
+        },
         "requests_per_new_candle_cycle_median": statistics.median(candle_requests),
-        "cpu_ms_steady": {"median": round(statistics.median(steady_cpu), 2), "p90": round(pct(steady_cpu, 0.9), 2)},
+        "cpu_ms_steady": {"median": round(statistics.median(steady_cpu), 2), "p10": round(pct(steady_cpu, 0.1), 2),
+                          "p90": round(pct(steady_cpu, 0.9), 2)},
         "cpu_ms_new_candle": {"median": round(statistics.median(candle_cpu), 2), "p90": round(pct(candle_cpu, 0.9), 2)},
         "wall_ms_steady_median": round(statistics.median(steady_wall), 2),
         "wall_ms_new_candle_median": round(statistics.median(candle_wall), 2),
-        "targets": {"requests_per_idle_cycle": 3, "cpu_ms_steady": 10, "cpu_ms_new_candle": 30},
+        "targets": {"requests_per_idle_cycle": 3, "db_transactions_per_idle_cycle": 2, "cpu_ms_steady": 7,
+                    "cpu_ms_new_candle": 30},
         "machine": machine(),
     }
     path = save("cycle_cost", result)
-    for key in ("requests_per_idle_cycle", "requests_per_new_candle_cycle_median", "cpu_ms_steady",
+    for key in ("requests_per_idle_cycle", "db_transactions_per_idle_cycle", "requests_per_new_candle_cycle_median", "cpu_ms_steady",
                 "cpu_ms_new_candle", "wall_ms_steady_median", "wall_ms_new_candle_median"):
         print(f"{key:40s} {result[key]}")
     print(f"saved {path}")

@@ -29,10 +29,12 @@ class DbAlertOutbox:
     """AlertOutbox over the ``outbox`` table. ``enqueue`` writes into the caller's transaction;
     ``mark_sent`` commits on its own (it follows a delivery, not a state change)."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, current: UnitOfWork | None = None) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, current: UnitOfWork | None = None,
+                 preloaded: list[tuple[str, Alert]] | None = None) -> None:
         self._factory = uow_factory
         self._clock = clock
         self._current = current
+        self._preloaded = preloaded  # pending alerts the caller read in its own transaction
 
     def enqueue(self, alert: Alert) -> bool:
         assert self._current is not None, "enqueue needs the caller's unit of work"
@@ -44,9 +46,11 @@ class DbAlertOutbox:
         return item is not None and item.created_at == now
 
     def pending_alerts(self) -> list[tuple[str, Alert]]:
+        if self._preloaded is not None:
+            items, self._preloaded = self._preloaded, None
+            return items
         with self._factory() as uow:
-            items = uow.outbox.pending(OUTBOX_ALERT)
-        return [(item.key, Alert.from_json(json.loads(item.payload))) for item in items]
+            return pending_in(uow)
 
     def mark_sent(self, outbox_id: str) -> None:
         now = self._clock.now()
@@ -55,6 +59,11 @@ class DbAlertOutbox:
                 if item.key == outbox_id:
                     uow.outbox.mark_done(item.id, now)
             uow.commit()
+
+
+def pending_in(uow: UnitOfWork) -> list[tuple[str, Alert]]:
+    """The undelivered alerts, read inside ``uow``."""
+    return [(item.key, Alert.from_json(json.loads(item.payload))) for item in uow.outbox.pending(OUTBOX_ALERT)]
 
 
 class AlertHub:
@@ -83,10 +92,16 @@ class AlertHub:
             self.raise_alert(uow, alert)
             uow.commit()
 
-    def flush(self) -> DispatchReport:
-        """Deliver what is pending; the report counts what is left (0 unless a delivery failed:
+    def pending_in(self, uow: UnitOfWork) -> list[tuple[str, Alert]]:
+        """What ``flush`` will deliver, read inside the caller's transaction just before it
+        commits: ``flush(preloaded)`` then needs no transaction of its own."""
+        return pending_in(uow)
+
+    def flush(self, preloaded: list[tuple[str, Alert]] | None = None) -> DispatchReport:
+        """Deliver what is pending (``preloaded``: as read by ``pending_in`` in the transaction
+        that just committed); the report counts what is left (0 unless a delivery failed:
         delivery stops at the first failure, so only then is the outbox read again)."""
-        outbox = DbAlertOutbox(self._factory, self._clock)
+        outbox = DbAlertOutbox(self._factory, self._clock, preloaded=preloaded)
         report = AlertDispatcher(outbox, self._sender, self._policy).dispatch_pending()
         if report.failed:
             logger.bind(event="alert.delivery_failed", outcome="retry_later").warning(report.error or "")

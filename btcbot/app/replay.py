@@ -1,8 +1,9 @@
 """`btcbot replay CYCLE_ID`: re-run decide + risk on a cycle's stored inputs and compare.
 
-The stored record is small (tickers, the newest candle time per symbol, the portfolio view and the
-decisions); candles come back from the candle store, so replay needs the candle rows of that
-cycle to still be there (retention keeps them longer than decision inputs).
+The record (written and read back by ``replay_capture``) is small: tickers, the newest candle
+time per symbol, the portfolio view and the decisions. Candles come back from the candle store,
+so replay needs the candle rows of that cycle to still be there (retention keeps them longer
+than decision inputs).
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
+from btcbot.app.replay_capture import decision_doc, view_from_doc
 from btcbot.app.wiring import META_RULES, _rules_from_json, open_database
 from btcbot.config.settings import Settings
 from btcbot.contracts.strategy import MarketSnapshot
-from btcbot.domain.enums import TradingState
 from btcbot.domain.errors import ConfigError
 from btcbot.domain.market import Ticker
-from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.venue import min_order_notional
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 
@@ -29,25 +28,7 @@ class ReplayResult:
     lines: list[str]
 
 
-def _view(doc: dict[str, Any], quote: str) -> PortfolioView:
-    d = {k: v for k, v in doc.items()}
-    dec = Decimal
-    return PortfolioView(
-        quote_asset=quote, cash_free=dec(d["cash_free"]), cash_total=dec(d["cash_total"]),
-        positions={k: dec(v) for k, v in d["positions"].items()}, prices={k: dec(v) for k, v in d["prices"].items()},
-        equity=dec(d["equity"]), high_water=dec(d["high_water"]), day_start_equity=dec(d["day_start_equity"]),
-        reserve_bucket=dec(d["reserve_bucket"]), rolling_30d_notional=dec(d["rolling_30d_notional"]),
-        realized_pnl_mtd=dec(d["realized_pnl_mtd"]), harvested_mtd=dec(d["harvested_mtd"]),
-        trading_state=TradingState(d["trading_state"]), market_data_age_s=dict(d["ages"]),
-        open_buy_qty={k: dec(v) for k, v in d["open_buy_qty"].items()},
-        open_sell_qty={k: dec(v) for k, v in d["open_sell_qty"].items()},
-        day_start_date=datetime.fromisoformat(d["day_start_date"]).date() if d["day_start_date"] else None,
-        pnl_month=d["pnl_month"],
-    )
-
-
 def replay(settings: Settings, cycle_id: int) -> ReplayResult:
-    from btcbot.app.cycle import _decision_doc
     from btcbot.config.params import capital_params, risk_params
     from btcbot.persistence.candles import SqlCandleStore
     from btcbot.services.risk.engine import RiskEngine
@@ -84,7 +65,7 @@ def replay(settings: Settings, cycle_id: int) -> ReplayResult:
         engine.dispose()
     rules = _rules_from_json(rules_json)
     universe = tuple(settings.trading.symbols)
-    view = _view(doc["view"], settings.trading.quote_asset)
+    view = view_from_doc(doc["view"], settings.trading.quote_asset)
     now = record.started_at
     latest_close = max((bars[-1].close_time for bars in candles.values() if bars), default=now)
     now = max(now, latest_close)
@@ -95,7 +76,7 @@ def replay(settings: Settings, cycle_id: int) -> ReplayResult:
                       {s: rules[s].numerator_scale for s in universe})
     tradable = [s for s in universe if s in tickers]
     intents = strategy.decide(snapshot, view, tradable)
-    decisions = [_decision_doc(d) for d in risk.pre_trade(intents, view, now)]
+    decisions = [decision_doc(d) for d in risk.pre_trade(intents, view, now)]
     recorded = doc["decisions"]
     lines = [f"recorded: {recorded}", f"replayed: {decisions}"]
     return ReplayResult(decisions == recorded, lines)

@@ -8,6 +8,7 @@ computes for the post-trade view and the profit figures of the books, as gauges 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.symbols import parse_pair
 from btcbot.observability.logging import fmt_amount
 from btcbot.observability.metrics import Metrics
-from btcbot.observability.tracing import get_tracer, span
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
 
 ZERO = Decimal(0)
@@ -169,10 +169,10 @@ class Telemetry:
 
         Without a tracer this is the bare bound method: no span objects, no scope around calls.
         """
-        from btcbot.observability.tracing import ExchangeCallTracer, TracingObserver
-
         if self.tracer is None:
             return self.api_observer
+        from btcbot.observability.tracing import ExchangeCallTracer, TracingObserver
+
         return TracingObserver(ExchangeCallTracer(self.tracer), self.api_observer)
 
     def attach_books(self, books: BooksSource, cycle_interval_s: float) -> None:
@@ -185,9 +185,15 @@ class Telemetry:
         if self.alerts is not None:
             self.alerts.raise_alert(uow, alert)
 
-    def flush_alerts(self) -> None:
+    def pending_alerts_in(self, uow: Any) -> Any:
+        """The alerts ``flush_alerts`` will deliver, read inside ``uow`` (None: read them then)."""
+        reader = getattr(self.alerts, "pending_in", None)
+        return reader(uow) if reader is not None else None
+
+    def flush_alerts(self, pending: Any = None) -> None:
+        """Deliver pending alerts; ``pending`` from ``pending_alerts_in`` saves a transaction."""
         if self.alerts is not None:
-            report = self.alerts.flush()
+            report = self.alerts.flush() if pending is None else self.alerts.flush(pending)
             pending = getattr(report, "pending", None)
             if isinstance(pending, int):
                 self.metrics.set_alert_backlog(pending)
@@ -198,6 +204,15 @@ class Telemetry:
 
     @contextmanager
     def span(self, name: str, **attributes: Any) -> Iterator[None]:
+        """A tracing span around the block: on ``tracer``, else on the process-wide provider. When
+        nothing in this process imported OpenTelemetry (no tracer, no provider installed: the
+        global provider is the no-op one), the block runs bare and OpenTelemetry stays unimported
+        (start-up cost of ``btcbot once``)."""
+        if self.tracer is None and "opentelemetry.trace" not in sys.modules:
+            yield
+            return
+        from btcbot.observability.tracing import get_tracer, span
+
         with span(name, tracer=self.tracer or get_tracer(), **attributes):
             yield
 

@@ -168,12 +168,25 @@ class ReconcileService:
 
     # ---- gathering (I/O only; the decisions are ``execution.fetch_plan``) ------------------
 
-    def read_books(self, uow: UnitOfWork) -> LocalBooks:
-        """The database's side of a pass, read inside the caller's transaction."""
-        wallet = uow.ledger.wallet_balances()
-        reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
+    def read_books(
+        self,
+        uow: UnitOfWork,
+        *,
+        open_orders: Sequence[ManagedOrder] | None = None,
+        wallet: Mapping[str, Decimal] | None = None,
+        reserve: Decimal | None = None,
+    ) -> LocalBooks:
+        """The database's side of a pass, read inside the caller's transaction. What the caller
+        already read in that same transaction (non-terminal orders, wallet, reserve) may be
+        passed in instead of being read twice."""
+        if wallet is None:
+            wallet = uow.ledger.wallet_balances()
+        if reserve is None:
+            reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
+        if open_orders is None:
+            open_orders = uow.orders.list_non_terminal()
         return LocalBooks(
-            open_orders=tuple(uow.orders.list_non_terminal()),
+            open_orders=tuple(open_orders),
             recent_orders=tuple(uow.orders.list_recent(LATE_FILL_SCAN)),
             ledger=ledger_with_reserve(wallet, reserve, self._quote),
         )
