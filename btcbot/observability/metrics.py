@@ -21,7 +21,9 @@ gauges     portfolio_equity, free_quote_balance, drawdown_pct, market_data_age_s
            trading_state{state} (1 for the current state, 0 for the others),
            breaker_state{endpoint_group} (0 closed, 1 half-open, 2 open),
            reconciliation_drift{asset}, last_cycle_timestamp (unix seconds),
-           cycle_interval_seconds, alert_outbox_pending
+           cycle_interval_seconds, alert_outbox_pending,
+           strategy_holding{reason} (1 for why the last cycle sent no order, 0 for the other
+           reasons seen; all 0 while trading; see btcbot/app/hold_report.py)
 profit     realized_pnl_mtd, unrealized_pnl, fees_paid_mtd, taxes_paid_mtd (quote asset)
 capital    capital_base, reserved_cash, fee_buffer, tradable_capital, drawdown_multiplier,
            asset_exposure_cap{symbol}, portfolio_exposure_cap, reserve_bucket (quote asset; the
@@ -119,6 +121,7 @@ class _Instruments:
     last_cycle_timestamp: Gauge
     cycle_interval: Gauge
     alert_outbox_pending: Gauge
+    strategy_holding: Gauge
     realized_pnl_mtd: Gauge
     unrealized_pnl: Gauge
     fees_paid_mtd: Gauge
@@ -196,6 +199,13 @@ def _build_instruments() -> _Instruments:
         alert_outbox_pending=Gauge(
             "alert_outbox_pending", "Alerts in the outbox not yet accepted by the webhook.", registry=r
         ),
+        strategy_holding=Gauge(
+            "strategy_holding",
+            "1 for the reason the last cycle sent no order (warming_up, no_signal, edge_below_minimum, ...), "
+            "0 for the others seen.",
+            ["reason"],
+            registry=r,
+        ),
         realized_pnl_mtd=Gauge(
             "realized_pnl_mtd", "Realized profit this month, after fees and taxes (quote).", registry=r
         ),
@@ -224,11 +234,12 @@ def _build_instruments() -> _Instruments:
 class Metrics:
     """Typed recording methods over a private registry. Build with :meth:`create`."""
 
-    __slots__ = ("_i", "_last_cycle_at")
+    __slots__ = ("_i", "_last_cycle_at", "_hold_reasons")
 
     def __init__(self, instruments: _Instruments | None) -> None:
         self._i = instruments
         self._last_cycle_at: datetime | None = None
+        self._hold_reasons: set[str] = set()
 
     @classmethod
     def create(cls, enabled: bool = True) -> Metrics:
@@ -351,6 +362,16 @@ class Metrics:
         """Alerts still in the outbox after a flush (0 when the webhook took them all)."""
         if self._i is not None:
             self._i.alert_outbox_pending.set(pending)
+
+    def set_strategy_hold(self, reason: str | None) -> None:
+        """Why the last cycle sent no order (a ``HoldCode`` value), or None when it traded or the
+        strategy was not asked: 1 for ``reason``, 0 for every other reason seen so far."""
+        if self._i is None:
+            return
+        if reason is not None:
+            self._hold_reasons.add(reason)
+        for seen in self._hold_reasons:
+            self._i.strategy_holding.labels(reason=seen).set(1.0 if seen == reason else 0.0)
 
     def set_profit(self, realized_mtd: Decimal, unrealized: Decimal, fees_mtd: Decimal, taxes_mtd: Decimal) -> None:
         """Month-to-date realized profit, fees and taxes, and the unrealized profit now (quote)."""
