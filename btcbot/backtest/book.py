@@ -10,6 +10,7 @@ differs (dicts instead of tables), because a database round trip per bar would d
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,16 +38,34 @@ ZERO = Decimal(0)
 
 
 class MemoryMeta:
-    """``MetaRepository`` over a dict (what accounting keeps in the ``meta`` table live)."""
+    """``MetaRepository`` over a dict (what accounting keeps in the ``meta`` table live).
+
+    Accounting's JSON documents are kept parsed (``load_document``/``store_document``, see
+    ``services.accounting``) and serialized only when read as text (``get``), exactly as
+    accounting would have written them.
+    """
 
     def __init__(self) -> None:
-        self._data: dict[str, str] = {}
+        self._data: dict[str, object] = {}
 
     def get(self, key: str) -> str | None:
-        return self._data.get(key)
+        value = self._data.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
     def set(self, key: str, value: str) -> None:
         self._data[key] = value
+
+    def load_document(self, key: str) -> object:
+        """The stored document (parsed once if it was set as text); None when absent."""
+        value = self._data.get(key)
+        if isinstance(value, str):
+            value = self._data[key] = json.loads(value) if value else None
+        return value
+
+    def store_document(self, key: str, doc: object) -> None:
+        self._data[key] = doc
 
 
 class BacktestBook:

@@ -111,13 +111,25 @@ def apply_to_basis(position: Position, fill: Fill) -> tuple[Position, Decimal]:
 # ---- storage -------------------------------------------------------------------------------
 
 
+# A meta store may keep these documents parsed (the backtester's in-memory book does: a JSON
+# round trip per fill would cost more than the fill): it then offers ``load_document(key)``
+# (the stored document, which the caller may change and store back) and
+# ``store_document(key, doc)``. The documents, and so every figure, are the same either way.
 def _load(meta: MetaRepository, key: str) -> dict[str, object]:
-    raw = meta.get(key)
-    doc = json.loads(raw) if raw else {}
+    load_document = getattr(meta, "load_document", None)
+    if load_document is not None:
+        doc = load_document(key)
+    else:
+        raw = meta.get(key)
+        doc = json.loads(raw) if raw else {}
     return doc if isinstance(doc, dict) else {}
 
 
 def _dump(meta: MetaRepository, key: str, doc: Mapping[str, object] | list[object]) -> None:
+    store_document = getattr(meta, "store_document", None)
+    if store_document is not None:
+        store_document(key, doc)
+        return
     meta.set(key, json.dumps(doc, sort_keys=True, separators=(",", ":")))
 
 
