@@ -144,9 +144,9 @@ def test_backtest_and_live_cycle_decide_the_same_intents_per_bar(
     # ---- backtest: the same candles, the same settings, a decision at every bar close
     engine = BacktestEngine(settings, load_strategy(strategy, settings.trading.strategy_id), 60,
                             record_decisions=True)
-    result = engine.run(candles)
-    backtest = {d.at: d.intents for d in result.decisions}
-    backtest_denied = {d.at: d.denied for d in result.decisions}
+    backtest_result = engine.run(candles)
+    backtest = {d.at: d.intents for d in backtest_result.decisions}
+    backtest_denied = {d.at: d.denied for d in backtest_result.decisions}
 
     assert sum(len(v) for v in live.values()) > 0, "the fixture must make the strategy want to trade"
     for at, intents in sorted(live.items()):

@@ -103,7 +103,7 @@ def test_every_duration_has_an_upper_bound_datetime_arithmetic_survives() -> Non
         info = Settings.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
         bounds = [getattr(m, "le", None) or getattr(m, "lt", None) for m in info.metadata]
         limit = next((Decimal(str(b)) for b in bounds if b is not None), None)
-        scale = {"_s": 1, "_ms": Decimal("0.001"), "_days": 86400}[next(s for s in DURATION_SUFFIXES
+        scale = {"_s": Decimal(1), "_ms": Decimal("0.001"), "_days": Decimal(86400)}[next(s for s in DURATION_SUFFIXES
                                                                          if name.endswith(s))]
         assert limit is not None, f"{dotted} has no upper bound"
         assert limit * scale <= ten_years_s, f"{dotted} upper bound {limit} is too large"

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from backtest.test_chart import check_offline_page
 
 from btcbot.cli.main import main
 from btcbot.persistence.candles import SqlCandleStore
 from btcbot.persistence.engine import create_engine_for
 from btcbot.sim.testing import SimConfig, SimHandle, running_simulator
-from tests.backtest.test_chart import check_offline_page
 
 pytestmark = pytest.mark.usefixtures("tmp_cwd")
 

@@ -47,7 +47,7 @@ def wait_for_idle_bot(path: Path, deadline_s: float = 60.0) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         try:
-            meta = dict(dump(path).get("meta", []))
+            meta = {row[0]: row[1] for row in dump(path).get("meta", [])}
         except sqlite3.OperationalError:  # the bot may hold the write lock for a moment
             meta = {}
         if "retention.last_pruned_at" in meta:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cycle.harness import bot_settings, run_bot, sqlite_url, wall_sim_config
@@ -34,7 +35,7 @@ def _old_history(url: str, days_ago: int, marker: str) -> None:
         engine.dispose()
 
 
-def _scalar(url: str, sql: str) -> object:
+def _scalar(url: str, sql: str) -> Any:
     engine = create_engine_for(url, 5000)
     try:
         with engine.connect() as conn:

@@ -27,6 +27,7 @@ from btcbot.app.telemetry import (
 )
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import capital_params, risk_params
 from btcbot.domain.enums import TradingState
 from btcbot.domain.ledger import Account, Posting
 from btcbot.domain.portfolio import PortfolioView
@@ -122,7 +123,7 @@ def seeded_store(fees: str, taxes: str, genesis: datetime) -> FakeStore:
 
 
 def policy_for(v: PortfolioView) -> object:
-    return compute_capital_policy(v, CapitalSettings(), RiskSettings(), UNIVERSE, NOW)
+    return compute_capital_policy(v, capital_params(CapitalSettings()), risk_params(RiskSettings()), UNIVERSE, NOW)
 
 
 def test_read_profit_reports_month_to_date_and_writes_the_baseline_once() -> None:
@@ -142,7 +143,7 @@ def test_publish_books_sets_every_gauge_and_logs_one_capital_policy_record(_log:
     store = seeded_store("12.5", "2.5", genesis=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     metrics = Metrics.create(enabled=True)
     telemetry = Telemetry(metrics=metrics)
-    risk, capital = RiskSettings(), CapitalSettings()
+    risk, capital = risk_params(RiskSettings()), capital_params(CapitalSettings())
     books = BooksSource(lambda v, at: compute_capital_policy(v, capital, risk, UNIVERSE, at),
                         lambda: FakeUnitOfWork(store), "TRY", TZ)
     telemetry.attach_books(books, 60.0)
@@ -173,8 +174,8 @@ def test_an_unpriced_holding_publishes_no_policy_figures(_log: io.StringIO) -> N
     """Equity is unknown when a held coin has no price: no figure is built on it."""
     metrics = Metrics.create(enabled=True)
     telemetry = Telemetry(metrics=metrics)
-    telemetry.attach_books(BooksSource(lambda v, at: pytest.fail("policy computed"),  # type: ignore[arg-type,return-value]
-                                       lambda: pytest.fail("books read"), "TRY", TZ), 60.0)  # type: ignore[arg-type,return-value]
+    telemetry.attach_books(BooksSource(lambda v, at: pytest.fail("policy computed"),
+                                       lambda: pytest.fail("books read"), "TRY", TZ), 60.0)
     telemetry.cycle_finished(view(prices={}), TradingState.ACTIVE, 12.0, NOW)
     assert samples(metrics)[("drawdown_multiplier", ())] == 1.0  # untouched since creation
     assert "capital.policy" not in _log.getvalue()
@@ -192,7 +193,7 @@ def test_idle_cycles_reuse_the_books_and_a_fill_reads_them_again() -> None:
 
     metrics = Metrics.create(enabled=True)
     telemetry = Telemetry(metrics=metrics)
-    risk, capital = RiskSettings(), CapitalSettings()
+    risk, capital = risk_params(RiskSettings()), capital_params(CapitalSettings())
     telemetry.attach_books(BooksSource(lambda v, at: compute_capital_policy(v, capital, risk, UNIVERSE, at),
                                        uow, "TRY", TZ), 60.0)
     telemetry.cycle_finished(view(), TradingState.ACTIVE, 12.0, NOW)

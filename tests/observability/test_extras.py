@@ -51,7 +51,7 @@ def no_otel(monkeypatch: pytest.MonkeyPatch) -> None:
             return None
         return real(name, package)
 
-    monkeypatch.setattr(extras.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
 
 def test_the_install_command_targets_this_interpreter_and_checkout() -> None:

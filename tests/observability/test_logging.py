@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
 from loguru import logger
@@ -16,7 +17,7 @@ SECRET = "c3VwZXItc2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA="
 
 
 @pytest.fixture(autouse=True)
-def _reset_logger() -> None:
+def _reset_logger() -> Iterator[None]:
     yield
     logger.remove()
 

@@ -12,6 +12,7 @@ from btcbot.research.params import (
     Choice,
     DecimalRange,
     IntRange,
+    ParamSpec,
     build_strategy,
     candidates,
     declared_tunables,
@@ -34,7 +35,7 @@ def test_parse_param_forms() -> None:
 
 
 def test_grid_is_the_ordered_product_and_random_is_seeded() -> None:
-    specs = {"b": IntRange(1, 3, 1), "a": Choice(("x", "y"))}
+    specs: dict[str, ParamSpec] = {"b": IntRange(1, 3, 1), "a": Choice(("x", "y"))}
     grid = candidates(specs)
     assert grid[:3] == [(("a", "x"), ("b", 1)), (("a", "x"), ("b", 2)), (("a", "x"), ("b", 3))] and len(grid) == 6
     first, again = candidates(specs, "random", 4, seed=5), candidates(specs, "random", 4, seed=5)

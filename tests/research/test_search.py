@@ -14,7 +14,7 @@ from btcbot.cli.main import main
 from btcbot.config.settings import Settings
 from btcbot.research.executors import DaskExecutor, LocalPoolExecutor, executor_for
 from btcbot.research.search import OptimizeResult, optimize, out_of_sample, result_to_json, summary_lines
-from tests.research.conftest import small_config
+from research.conftest import small_config
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def test_cancel_is_requested_again_only_after_the_retry_delay(tmp_path: Path) ->
         session.commit()
     clock = ManualClock(T0 + timedelta(seconds=1))
     account = FakeAccount()
-    service = OrderService(account, uow, clock, {}, Failpoints.none(), Decimal("0.05"),  # type: ignore[arg-type]
+    service = OrderService(account, uow, clock, {}, Failpoints.none(), Decimal("0.05"),
                            Decimal("0.002"), Decimal("0.2"))
 
     def current() -> ManagedOrder:

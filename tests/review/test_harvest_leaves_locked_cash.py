@@ -18,6 +18,7 @@ from services.execution.factories import order
 
 from btcbot.adapters.clock import ManualClock
 from btcbot.config.groups.capital import CapitalSettings
+from btcbot.config.params import capital_params
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.enums import OrderState, Side, TradingState
@@ -59,7 +60,7 @@ def test_harvest_never_takes_cash_an_open_buy_has_locked(tmp_path: Path) -> None
     ))
     assert view.cash_free < Decimal("100")
     capital = CapitalSettings(harvest_threshold=Decimal("0"), harvest_ratio=Decimal("0.5"))
-    state = StateService(uow, ManualClock(NOW), BreakerBoard(BreakerSettings(3, 30.0, 1)), "UTC", capital, "TRY")
+    state = StateService(uow, ManualClock(NOW), BreakerBoard(BreakerSettings(3, 30.0, 1)), "UTC", capital_params(capital), "TRY")
 
     with uow() as session:
         state.harvest(session, view, 1, NOW)

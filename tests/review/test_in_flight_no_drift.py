@@ -42,7 +42,7 @@ def _service(tmp_path: Path, state: OrderState) -> tuple[ReconcileService, FakeA
         session.commit()
     # The venue already executed the SELL: 0.001 BTC fewer, TRY more; the order is not visible yet.
     account = FakeAccount(wallet={"BTC": Decimal("0.002"), "TRY": Decimal("1100")})
-    service = ReconcileService(account, uow, ManualClock(at(10)), UNIVERSE, "TRY", Decimal(1), 120.0, "UTC",  # type: ignore[arg-type]
+    service = ReconcileService(account, uow, ManualClock(at(10)), UNIVERSE, "TRY", Decimal(1), 120.0, "UTC",
                                Failpoints.none())
     return service, account
 

@@ -46,7 +46,7 @@ def test_a_trade_seen_after_the_order_closed_is_booked_within_the_grace_period(t
                                    price=Decimal("100"), exchange_order_id=5001, created_at=T0, updated_at=at(1)))
         session.commit()
     clock = ManualClock(at(20))
-    service = ReconcileService(account, uow, clock, UNIVERSE, "TRY", Decimal(1), GRACE_S, "UTC",  # type: ignore[arg-type]
+    service = ReconcileService(account, uow, clock, UNIVERSE, "TRY", Decimal(1), GRACE_S, "UTC",
                                Failpoints.none())
     service.sync(1, ExchangeView(open_orders=[], balances=None, prices={}))
     with uow() as session:

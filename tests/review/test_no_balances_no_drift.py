@@ -44,7 +44,7 @@ def test_missing_balances_with_a_new_fill_is_no_drift(tmp_path: Path) -> None:
         session.ledger.post(genesis_postings("TRY", Decimal("1000"), "test capital"), at=T0)
         session.orders.add(replace(order(OrderState.OPEN), exchange_order_id=5001, created_at=T0, updated_at=at(1)))
         session.commit()
-    service = ReconcileService(account, uow, ManualClock(at(30)), UNIVERSE, "TRY", Decimal(1), 5.0, "UTC",  # type: ignore[arg-type]
+    service = ReconcileService(account, uow, ManualClock(at(30)), UNIVERSE, "TRY", Decimal(1), 5.0, "UTC",
                                Failpoints.none(), drift_cycles=1)
 
     result = service.sync(1, ExchangeView(open_orders=[], balances=None, prices={"BTCTRY": Decimal("100")}))

@@ -55,7 +55,7 @@ def test_service_books_the_fill_once_and_ledger_matches(tmp_path: Path) -> None:
         session.ledger.post(genesis_postings("TRY", Decimal("1000"), "test capital"), at=T0)
         session.orders.add(replace(order(OrderState.UNKNOWN), created_at=T0, updated_at=at(1)))
         session.commit()
-    service = ReconcileService(account, uow, ManualClock(at(30)), UNIVERSE, "TRY", Decimal(1), 5.0, "UTC",  # type: ignore[arg-type]
+    service = ReconcileService(account, uow, ManualClock(at(30)), UNIVERSE, "TRY", Decimal(1), 5.0, "UTC",
                                Failpoints.none())
 
     for cycle in (1, 2):

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import capital_params, risk_params
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import compute_capital_policy
 
@@ -32,7 +33,7 @@ def view(equity: str, day_start: str, day: date = date(2026, 11, 25)) -> Portfol
 
 def policy(v: PortfolioView, conservative: bool) -> Decimal:
     capital = CapitalSettings(conservative_base=conservative)
-    return compute_capital_policy(v, capital, RiskSettings(), UNIVERSE, NOW).c_base
+    return compute_capital_policy(v, capital_params(capital), risk_params(RiskSettings()), UNIVERSE, NOW).c_base
 
 
 def test_a_gain_made_today_is_not_in_the_conservative_base() -> None:
@@ -42,7 +43,7 @@ def test_a_gain_made_today_is_not_in_the_conservative_base() -> None:
     assert policy(run_up, conservative=True) == D("100000")  # before: 110 000 (min with the HWM)
     # Tradable = (100 000 - 10 000 - 100) * 0.8 = 71 920 instead of (110 000 - 11 000 - 100) * 0.8
     capital = CapitalSettings(conservative_base=True)
-    assert compute_capital_policy(run_up, capital, RiskSettings(), UNIVERSE, NOW).tradable == D("71920")
+    assert compute_capital_policy(run_up, capital_params(capital), risk_params(RiskSettings()), UNIVERSE, NOW).tradable == D("71920")
 
 
 def test_a_loss_shrinks_the_conservative_base_at_once() -> None:

@@ -100,7 +100,7 @@ def rig(tmp_path: Path, account: CountingAccount, now: datetime) -> Rig:
         return SqlUnitOfWork(engine)
 
     clock = ManualClock(now)
-    service = ReconcileService(account, uow, clock, UNIVERSE, "TRY", Decimal("1"), GRACE, "UTC",  # type: ignore[arg-type]
+    service = ReconcileService(account, uow, clock, UNIVERSE, "TRY", Decimal("1"), GRACE, "UTC",
                                Failpoints.none())
     return Rig(service, uow, account, clock)
 

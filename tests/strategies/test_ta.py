@@ -178,12 +178,13 @@ def test_macd_line_signal_and_histogram() -> None:
         assert value is not None
         assert close(value.line, defined[i])
         assert close(value.signal, signal[i])
-        if signal[i] is None:
+        expected_signal = signal[i]
+        if expected_signal is None:
             assert value.histogram is None
         else:
-            assert close(value.histogram, defined[i] - signal[i])
-    assert values[25 + 7] is not None and values[25 + 7].signal is None  # type: ignore[union-attr]
-    assert values[25 + 8] is not None and values[25 + 8].signal is not None  # type: ignore[union-attr]
+            assert close(value.histogram, defined[i] - expected_signal)
+    assert values[25 + 7] is not None and values[25 + 7].signal is None
+    assert values[25 + 8] is not None and values[25 + 8].signal is not None
 
 
 def test_incremental_objects_equal_the_series_functions_bit_for_bit() -> None:

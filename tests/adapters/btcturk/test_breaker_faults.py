@@ -40,7 +40,7 @@ def _client(clock: ManualClock, **resilience: object) -> BtcTurkClient:
     return BtcTurkClient(
         base_url=BASE, graph_url="https://graph.test",
         credentials=Credentials(api_key=API_KEY, api_secret=SecretStr(API_SECRET)), clock=clock,
-        resilience=ResilienceSettings(**resilience), timeout_s=5.0, rng=random.Random(2),  # type: ignore[arg-type]
+        resilience=ResilienceSettings(**resilience), timeout_s=5.0, rng=random.Random(2),
     )  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def _client(clock: ManualClock, **resilience: object) -> BtcTurkClient:
 def test_one_bare_503_is_retried_and_leaves_the_breaker_closed(reply: dict[str, object]) -> None:
     clock = ManualClock(T0)
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{BASE}/api/v2/ticker", status=503, **reply)  # type: ignore[arg-type]
+        rsps.get(f"{BASE}/api/v2/ticker", status=503, **reply)
         rsps.get(f"{BASE}/api/v2/ticker", body=body("rest_ticker_response_docs_legacy.json"))
         client = _client(clock)
         assert len(client.tickers()) == 2

@@ -83,7 +83,7 @@ def server_time_now(rsps: responses.RequestsMock, clock: ManualClock, *, skew_ms
 
 
 def stamps(rsps: responses.RequestsMock, path: str) -> list[int]:
-    return [int(c.request.headers["X-Stamp"]) for c in rsps.calls if c.request.url.split("?")[0].endswith(path)]
+    return [int(c.request.headers["X-Stamp"]) for c in rsps.calls if (c.request.url or "").split("?")[0].endswith(path)]
 
 
 # ----------------------------------------------------------------------------- 401 by cause

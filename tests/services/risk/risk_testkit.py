@@ -23,10 +23,12 @@ from typing import Any
 
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import capital_params, risk_params
 from btcbot.domain.enums import OrderType, Side, TradingState
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.portfolio import PortfolioView, mark_to_market_equity
 from btcbot.services.risk.engine import RiskEngine
+from btcbot.services.risk.params import CapitalParams, RiskParams
 
 D = Decimal
 UNIVERSE = ("AVAXTRY", "BTCTRY", "ETHTRY", "SOLTRY", "XRPTRY")
@@ -44,22 +46,24 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)
 
 
-def risk_settings(**kw: Any) -> RiskSettings:
-    return RiskSettings(**kw)
+def risk_settings(**kw: Any) -> RiskParams:
+    """``RiskSettings(**kw)`` (validated as configured) as the engine's parameters."""
+    return risk_params(RiskSettings(**kw))
 
 
-def capital_settings(**kw: Any) -> CapitalSettings:
-    return CapitalSettings(**kw)
+def capital_settings(**kw: Any) -> CapitalParams:
+    """``CapitalSettings(**kw)`` (validated as configured) as the engine's parameters."""
+    return capital_params(CapitalSettings(**kw))
 
 
 def engine(
-    risk: RiskSettings | None = None,
-    capital: CapitalSettings | None = None,
+    risk: RiskParams | None = None,
+    capital: CapitalParams | None = None,
     min_notional: Mapping[str, Decimal] | None = None,
 ) -> RiskEngine:
     return RiskEngine(
-        risk or RiskSettings(),
-        capital or CapitalSettings(),
+        risk or risk_settings(),
+        capital or capital_settings(),
         UNIVERSE,
         dict(min_notional or MIN_NOTIONAL),
         SCALES,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import capital_params, risk_params
 from btcbot.domain.enums import TradingState
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.engine import RiskEngine
@@ -18,8 +19,8 @@ UNIVERSE = ("AVAXTRY", "BTCTRY", "ETHTRY", "SOLTRY", "XRPTRY")
 
 def engine(tolerance: str) -> RiskEngine:
     return RiskEngine(
-        RiskSettings(post_trade_tolerance=Decimal(tolerance), max_concentration=Decimal("1")),
-        CapitalSettings(),
+        risk_params(RiskSettings(post_trade_tolerance=Decimal(tolerance), max_concentration=Decimal("1"))),
+        capital_params(CapitalSettings()),
         UNIVERSE,
         {s: Decimal("100") for s in UNIVERSE},
         {s: 8 for s in UNIVERSE},

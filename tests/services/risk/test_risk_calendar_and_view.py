@@ -57,7 +57,7 @@ def test_view_freezes_mappings_and_is_hashable() -> None:
     assert isinstance(v.positions, FrozenMap)
     assert hash(v) == hash(view(D(1000), {"BTCTRY": D("0.5")}))
     with pytest.raises(AttributeError):
-        v.cash_free = D(0)  # type: ignore[misc]
+        v.cash_free = D(0)
 
 
 def test_equity_notional_and_gross() -> None:

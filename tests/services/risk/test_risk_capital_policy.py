@@ -126,7 +126,7 @@ def test_apply_harvest_sweeps_only_the_unharvested_part_once() -> None:
     # ReserveBucket 500 + Harvest 1 000
     assert (first.amount, first.reserve_bucket, first.mtd.harvested) == (D(1000), D(1500), D(1000))
     again = cp.apply_harvest(first.mtd, first.reserve_bucket, NOW, "Europe/Istanbul", D(5000), D("0.25"))
-    assert (again.amount, again.reserve_bucket) == (0, D(1500))
+    assert (again.amount, again.reserve_bucket) == (D(0), D(1500))
     # more profit later in the month: 0.25 * (11 000 - 5 000) = 1 500 target, 1 000 done -> 500
     more = cp.MonthToDate("2026-11", D(11000), first.mtd.harvested)
     assert cp.apply_harvest(more, D(1500), NOW, "Europe/Istanbul", D(5000), D("0.25")).amount == D(500)
@@ -143,7 +143,7 @@ def test_harvest_across_a_month_boundary_in_istanbul() -> None:
     rolled = cp.roll_month(mtd, dec, "Europe/Istanbul")
     assert rolled == cp.MonthToDate(month="2026-12", realized_pnl=D(0), harvested=D(0))
     result = cp.apply_harvest(mtd, D(1000), dec, "Europe/Istanbul", D(5000), D("0.25"))
-    assert (result.amount, result.reserve_bucket, result.mtd.month) == (0, D(1000), "2026-12")
+    assert (result.amount, result.reserve_bucket, result.mtd.month) == (D(0), D(1000), "2026-12")
     # in UTC it would still be November
     assert cp.roll_month(mtd, dec, "UTC") is mtd
 

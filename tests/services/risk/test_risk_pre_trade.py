@@ -118,7 +118,8 @@ def test_concentration_breach_elsewhere_blocks_new_risk() -> None:
 
 def wide_caps() -> RiskEngine:
     # beta 1.5 and w 0.35: AssetCap = min(50 000, 0.35 * 71 920 = 25 172), GrossCap = 107 880
-    return engine(capital=capital_settings(gross_beta="1.5", asset_weight="0.35"))
+    built: RiskEngine = engine(capital=capital_settings(gross_beta="1.5", asset_weight="0.35"))
+    return built
 
 
 def test_cash_floor_resizes_the_buy() -> None:

@@ -20,6 +20,7 @@ from risk_testkit import NOW, SCALES, UNIVERSE
 
 from btcbot.config.groups.capital import CapitalSettings
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import capital_params, risk_params
 from btcbot.domain.enums import OrderType, Side, TradingState
 from btcbot.domain.intents import Approved, Denied, OrderIntent
 from btcbot.domain.portfolio import PortfolioView, mark_to_market_equity
@@ -131,7 +132,7 @@ def intent_batches(draw: st.DrawFn) -> list[OrderIntent]:
 
 
 def make_engine(risk: RiskSettings, capital: CapitalSettings, min_notional: dict[str, Decimal]) -> RiskEngine:
-    return RiskEngine(risk, capital, UNIVERSE, min_notional, SCALES)
+    return RiskEngine(risk_params(risk), capital_params(capital), UNIVERSE, min_notional, SCALES)
 
 
 def check_batch_keeps_every_limit(
@@ -167,7 +168,7 @@ def check_batch_keeps_every_limit(
     event(f"approved buys: {bought_any}; resized: {resized}")
     if bought_any:
         assert policy.m_dd > 0 and policy.tradable > 0
-        assert find_breaches(after, policy, risk, UNIVERSE, include_fee_buffer=True) == []
+        assert find_breaches(after, policy, risk_params(risk), UNIVERSE, include_fee_buffer=True) == []
         assert after.cash_free >= policy.c_res + policy.fee_buffer
         for symbol in UNIVERSE:
             assert after.notional(symbol) <= policy.asset_caps[symbol]
@@ -231,16 +232,15 @@ def test_independent_of_input_order_and_repeatable(
     shuffled = list(intents)
     rnd.shuffle(shuffled)
     # the same view with every mapping built in reverse insertion order
-    reordered = PortfolioView(
-        **{
+    reordered_fields: dict[str, Any] = {
             name: (
                 dict(reversed(list(getattr(view, name).items())))
                 if hasattr(getattr(view, name), "items")
                 else getattr(view, name)
             )
             for name in view.__slots__
-        }
-    )
+    }
+    reordered = PortfolioView(**reordered_fields)
     assert eng.pre_trade(shuffled, reordered, NOW) == first
     assert make_engine(*config).pre_trade(intents, view, NOW) == first
     assert eng.post_trade(view, NOW) == eng.post_trade(reordered, NOW)
