@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-timeout", type=float, default=2.0, help="the bot's exchange.api_timeout (s)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--verbose", action="store_true", help="keep the bot's INFO logs")
+    parser.add_argument("--keep-db", type=Path, default=None, metavar="DIR",
+                        help="write the bot's SQLite database to DIR and keep it (for triage)")
     args = parser.parse_args(argv)
     if args.cycles < 1 or args.quiet_cycles < 0 or not 0 < args.api_timeout < args.hang:
         parser.error("need --cycles >= 1, --quiet-cycles >= 0 and 0 < --api-timeout < --hang")
@@ -63,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"... {done}/{args.cycles} cycles, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="reply-mutation-soak-") as tmp:
-        report = run_mutation_soak(Path(tmp), args.cycles, seed=args.seed, quiet_cycles=args.quiet_cycles,
+        workdir = Path(tmp)
+        if args.keep_db is not None:
+            args.keep_db.mkdir(parents=True, exist_ok=True)
+            workdir = args.keep_db
+        report = run_mutation_soak(workdir, args.cycles, seed=args.seed, quiet_cycles=args.quiet_cycles,
                                    hang_s=args.hang, api_timeout_s=args.api_timeout, progress=progress)
     figures = report.figures()
     figures["environment"] = {"python": platform.python_version(), "machine": platform.machine(),

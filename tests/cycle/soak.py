@@ -491,16 +491,21 @@ def run_mutation_soak(
                 one_cycle(n)
         finally:
             app.close()
-        plan = reconcile(settings, apply=False, reason=None, clock=clock, candle_store=MemoryCandleStore())
+        plan_rows: list[tuple[str, str, str]] = []
+        try:
+            plan_rows = reconcile(settings, apply=False, reason=None, clock=clock,
+                                  candle_store=MemoryCandleStore()).rows
+        except Exception as exc:  # a broken plan must not cost the other end checks
+            violations.append(f"end: reconcile plan failed: {type(exc).__name__}: {exc}")
         state = sim.state()
         book = read_book(url)
     from cycle.harness import consistency_violations
 
     violations += [f"end: {v}" for v in consistency_violations(state, book)]
     violations += [f"end: {v}" for v in final_state_violations(state, url)]
-    violations += [f"end: reconcile plan row {' | '.join(r)}" for r in plan.rows]
+    violations += [f"end: reconcile plan row {' | '.join(r)}" for r in plan_rows]
     if book.trading_state != "ACTIVE":
         violations.append(f"end: trading state {book.trading_state}")
     return MutationSoakReport(cycles, quiet_cycles, seed, violations, outcomes, counters, halts, state, book,
-                              plan.rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started,
+                              plan_rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started,
                               cycle_mutations, first_reducing[0] if first_reducing else None)

@@ -19,6 +19,7 @@ import pytest
 
 from btcbot.domain.errors import AmbiguousOutcome
 from btcbot.domain.exchange_models import OrderRequest, SubmitAck
+from btcbot.sim.mutation import REPLY_CLASSES
 from cycle.soak import run_mutation_soak
 from cycle.test_chaos_checks import RecklessRisk
 
@@ -36,8 +37,7 @@ def test_reply_mutations_on_every_private_endpoint_break_no_invariant(tmp_path: 
     print("REPLY-MUTATION SOAK", {k: figures[k] for k in shown}, report.violations[:10], report.halts[:10])
     # The soak really exercised the bot: trades, and mutated replies of every class.
     assert len(report.state["trades"]) > 50
-    assert set(figures["replies"]) - {"unchanged"} == set(report.armed)
-    assert len(report.armed) == 22
+    assert set(REPLY_CLASSES) <= set(figures["replies"])  # every reply class really reached the bot
     assert figures["faulted_share_of_private_requests"] > 0.04
     assert report.violations == []
     assert report.halts == []
