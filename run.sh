@@ -2,7 +2,7 @@
 # btcbot bootstrap and dispatcher.
 #   ./run.sh demo            the bot trading against the bundled simulator (offline)
 #   ./run.sh test [ARGS]     the test suite (pytest ARGS)
-#   ./run.sh lint            ruff + import layers + mypy
+#   ./run.sh lint            ruff + import layers + mypy (package and tests)
 #   ./run.sh <btcbot args>   anything else goes to the btcbot command (e.g. ./run.sh run)
 # First use creates .venv and installs the package; later runs skip the install unless
 # setup.cfg/pyproject.toml changed. Needs only python3 (>= 3.11).
@@ -66,7 +66,7 @@ case "$cmd" in
     cd "$ROOT"
     "$VENV/bin/python" -m ruff check btcbot tests benchmarks
     "$VENV/bin/lint-imports" --no-logo --no-cache  # layer contracts in setup.cfg (docs/architecture.md)
-    exec "$VENV/bin/python" -m mypy btcbot
+    exec "$VENV/bin/python" -m mypy btcbot tests
     ;;
   demo)
     shift

@@ -54,7 +54,8 @@ def make(**resilience: Any) -> BtcTurkClient:
 def single_order(order_id: int, client_id: str, pair: str = "BTCTRY") -> dict[str, Any]:
     order = doc("rest_get_single_order_response_docs.json")
     order["data"].update({"id": order_id, "orderClientId": client_id, "pairSymbol": pair})
-    return json.loads(json.dumps(order, default=str))
+    decoded: dict[str, Any] = json.loads(json.dumps(order, default=str))
+    return decoded
 
 
 # ----------------------------------------------------------------------------- user trades
@@ -147,7 +148,8 @@ def _open_orders_for(pair: str) -> dict[str, Any]:
     rows = [*answer["data"]["asks"], *answer["data"]["bids"]]
     for i, row in enumerate(rows):
         row.update({"pairSymbol": pair, "id": 1000 * (SYMBOLS.index(pair) + 1) + i})
-    return json.loads(json.dumps(answer, default=str))
+    decoded: dict[str, Any] = json.loads(json.dumps(answer, default=str))
+    return decoded
 
 
 def test_open_orders_fall_back_to_one_call_per_symbol_and_remember_it(rsps: responses.RequestsMock) -> None:
