@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from risk_testkit import NOW
 
 from btcbot.config.groups.risk import RiskSettings
+from btcbot.config.params import risk_params
 from btcbot.domain.intents import DecisionCode
 from btcbot.domain.portfolio import FrozenMap, PortfolioView
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot
 from btcbot.services.risk.limits import Breach, daily_loss_breach, find_breaches, fmt
+from btcbot.services.risk.params import RiskParams
 
 D = Decimal
 ZERO = D(0)
@@ -59,16 +62,21 @@ def pview(
     )  # fmt: skip
 
 
+def limits(**settings: Any) -> RiskParams:
+    """Risk parameters as the app builds them: validated settings mapped onto RiskParams."""
+    return risk_params(RiskSettings(**settings))
+
+
 def codes(
     view: PortfolioView,
     pol: CapitalPolicySnapshot,
-    risk: RiskSettings | None = None,
+    risk: RiskParams | None = None,
     *,
     fee_buffer: bool = True,
     slack: str = "0",
 ) -> list[DecisionCode]:
     found = find_breaches(
-        view, pol, risk or RiskSettings(), UNIVERSE, include_fee_buffer=fee_buffer, slack=D(slack)
+        view, pol, risk or limits(), UNIVERSE, include_fee_buffer=fee_buffer, slack=D(slack)
     )
     return [b.code for b in found]
 
@@ -129,7 +137,7 @@ def test_asset_cap_slack_widens_by_the_fraction() -> None:
 
 
 def test_quantity_cap_is_inclusive_and_widened_by_slack() -> None:
-    risk = RiskSettings(max_position_per_asset={"AAATRY": D("100")})  # BBBTRY: no quantity cap
+    risk = limits(max_position_per_asset={"AAATRY": D("100")})  # BBBTRY: no quantity cap
     assert codes(pview({"AAATRY": "100", "BBBTRY": "5"}), policy(), risk) == []
     assert codes(pview({"AAATRY": "100.01"}), policy(), risk) == [DecisionCode.RISK_ASSET_QUANTITY_LIMIT]
     assert codes(pview({"AAATRY": "60"}, open_buys={"AAATRY": "40.01"}), policy(), risk) == [
@@ -154,7 +162,7 @@ def test_portfolio_cap_is_inclusive_and_widened_by_slack() -> None:
 
 
 def test_concentration_is_inclusive_and_widened_by_slack() -> None:
-    risk = RiskSettings(max_concentration=D("0.4"))
+    risk = limits(max_concentration=D("0.4"))
     # equity 1000: 40 % = 400
     assert codes(pview({"AAATRY": "40"}, equity="1000"), policy(), risk) == []
     assert codes(pview({"AAATRY": "40.01"}, equity="1000"), policy(), risk) == [
@@ -199,9 +207,7 @@ def test_fee_buffer_only_pre_trade_and_only_above_the_reserve() -> None:
 
 
 def test_breaches_come_in_the_documented_order_symbols_sorted() -> None:
-    risk = RiskSettings(
-        max_concentration=D("0.4"), max_position_per_asset={"AAATRY": D("1"), "BBBTRY": D("1")}
-    )
+    risk = limits(max_concentration=D("0.4"), max_position_per_asset={"AAATRY": D("1"), "BBBTRY": D("1")})
     view = pview({"AAATRY": "200", "BBBTRY": "20"}, cash="5", equity="1000")
     pol = policy(caps={"AAATRY": D("100"), "BBBTRY": D("100")}, portfolio_cap="100", c_res="10")
     found = find_breaches(view, pol, risk, UNIVERSE, include_fee_buffer=True)
@@ -221,8 +227,8 @@ def test_breaches_come_in_the_documented_order_symbols_sorted() -> None:
 # ----------------------------------------------------------------------------- daily loss
 
 
-def _daily(equity: str, day_start: str, **risk: object) -> Breach | None:
-    return daily_loss_breach(pview(equity=equity, day_start=day_start), RiskSettings(**risk), NOW)  # type: ignore[arg-type]
+def _daily(equity: str, day_start: str, **risk: Any) -> Breach | None:
+    return daily_loss_breach(pview(equity=equity, day_start=day_start), limits(**risk), NOW)
 
 
 def test_daily_loss_exactly_at_the_percentage_limit_stops() -> None:
