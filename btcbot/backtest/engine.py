@@ -5,8 +5,8 @@ At the close of every strategy bar (``interval_s``; base bars such as 1m are agg
     view      ``PortfolioService.view`` over the book (ledger wallet, reserve, accounting, snapshot)
     decide    ``strategy.decide(MarketSnapshot(...), view, tradable)`` on the CLOSED bars only
     risk      ``RiskEngine.pre_trade`` (only when there are intents); denials counted by code
-    execute   ``domain.venue.build_order_request`` rounds each approval exactly as live execution
-              does; the order fills at the NEXT bar's open (``backtest.fills``)
+    execute   ``services.order_preparation.prepare_order`` (the function live execution calls)
+              rounds each approval to the venue rules; fills at the NEXT bar's open (``backtest.fills``)
     ledger    ``postings_for_fill`` + accounting on the book; post-trade state, harvest, snapshot
 
 The strategy sees the same inputs it sees live: a ticker whose last/bid/ask is the last close,
@@ -57,8 +57,8 @@ from btcbot.domain.ledger import Account, PortfolioSnapshot
 from btcbot.domain.market import Candle, SymbolRules
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.domain.symbols import parse_pair
-from btcbot.domain.venue import VenueRejection, build_order_request, min_order_notional
-from btcbot.services.execution.client_order_id import client_order_id_for
+from btcbot.domain.venue import VenueRejection, min_order_notional
+from btcbot.services.order_preparation import prepare_order
 from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
 from btcbot.services.risk.engine import RiskEngine
 from btcbot.sim.engine.settlement import FeeSchedule
@@ -448,17 +448,9 @@ class BacktestEngine:
         return denied
 
     def _prepare(self, approved: Approved, cycle_id: int) -> OrderRequest | VenueRejection:
-        """Exactly what ``OrderService.prepare`` does with an approval (venue rounding)."""
-        intent = approved.intent
-        return build_order_request(
-            self._rules[intent.symbol],
-            side=intent.side,
-            order_type=intent.order_type,
-            base_quantity=intent.quantity,
-            price=intent.price_for_notional,
-            client_order_id=client_order_id_for(intent, cycle_id),
-            margin=self._margin,
-        )
+        """The live path's own preparation (``services.order_preparation``): venue rounding, the
+        missing-rules refusal, the client order id."""
+        return prepare_order(approved, cycle_id, self._rules, self._margin)
 
     def _fill_pending(
         self,
