@@ -45,13 +45,14 @@ from loguru import logger
 
 from btcbot.app.cycle_alerts import CycleAlerts, CycleOutcome
 from btcbot.app.cycle_report import META_CYCLE_REPORT, build_report
+from btcbot.app.hold_report import HoldTracker, describe
 from btcbot.app.replay_capture import decision_inputs
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import ExchangeClient
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.records import TradingStateRecord
-from btcbot.contracts.strategy import MarketSnapshot, Strategy
+from btcbot.contracts.strategy import HoldReason, MarketSnapshot, Strategy
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import AuthError, ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder
@@ -153,6 +154,7 @@ class _Facts:
     drifts: Sequence[BalanceDrift] = ()
     balance_issues: list[BalanceDrift | ExternalSurplus] | None = None  # None: reconcile did not run
     decision_view: PortfolioView | None = None
+    hold: HoldReason | None = None  # why nothing was sent (btcbot.app.hold_report)
 
 
 def settings_fingerprint(payload: str) -> str:
@@ -265,7 +267,7 @@ class TradingCycle:
         d = self.d
         snapshot = MarketSnapshot.build(d.clock.now(), d.interval_s, market.tickers, market.candles)
         with d.telemetry.span("strategy.decide"):
-            return list(d.strategy.decide(snapshot, view, tuple(tradable)))
+            return self._holds.decide(d.strategy, snapshot, view, tuple(tradable))  # + its hold reason
 
     def check(self, intents: Sequence[Any], view: PortfolioView) -> list[RiskDecision]:
         with self.d.telemetry.span("risk.pre_trade"):
@@ -404,6 +406,7 @@ class TradingCycle:
         post = d.risk.post_trade(view, d.clock.now()) if priced else None
         now = d.clock.now()
         safe_mode = bool(facts.reasons)
+        facts.hold = self._holds.finish(facts.intents, facts.decisions, d.telemetry.metrics)
         with d.uow() as uow:
             new_state, change = (d.state.post_trade_in(uow, post, cycle_id, now) if post is not None
                                  else (facts.state, None))
@@ -416,7 +419,8 @@ class TradingCycle:
                 cycle_id=cycle_id, at=now, reasons=facts.reasons, state=facts.state,
                 fresh_symbols=None if facts.market is None else facts.market.fresh_symbols,
                 intents=len(facts.intents), decisions=facts.decisions, submitted=facts.submitted,
-                balance_issues=facts.balance_issues, view=view, policy=d.risk.policy(view, now) if priced else None))
+                balance_issues=facts.balance_issues, view=view, policy=d.risk.policy(view, now) if priced else None,
+                hold_reason=facts.hold))
             if d.store_inputs and facts.market is not None:
                 # Replay re-runs decide + risk: it needs the view they saw, not the post-trade one.
                 recorded_view = facts.decision_view if facts.decision_view is not None else view
@@ -448,9 +452,10 @@ def _finished(
         for x in decisions
     ]
     logger.bind(event="cycle.finished", outcome="safe_mode" if safe_mode else "ok",
-                latency_ms=round(duration_ms, 1)).info(
+                latency_ms=round(duration_ms, 1), hold_reason=describe(facts.hold)).info(
         f"cycle {cycle_id}: {len(facts.intents)} intents, {facts.submitted} sent, state {new_state}"
         + (f", safe mode: {'; '.join(reasons)}" if safe_mode else "")
+        + (f", held: {describe(facts.hold)}" if facts.hold is not None else "")
     )
     return CycleResult(
         cycle_id=cycle_id, safe_mode=safe_mode, reasons=tuple(reasons), intents=len(facts.intents),

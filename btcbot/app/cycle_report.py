@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from btcbot.contracts.strategy import HoldReason
 from btcbot.domain.enums import TradingState
 from btcbot.domain.intents import Approved, Denied, RiskDecision
 from btcbot.domain.portfolio import PortfolioView
@@ -75,9 +76,11 @@ def build_report(
     balance_issues: Sequence[BalanceDrift | ExternalSurplus] | None,
     view: PortfolioView,
     policy: CapitalPolicySnapshot | None,
+    hold_reason: HoldReason | None = None,
 ) -> str:
     """The JSON document of one cycle. ``balance_issues`` None: the reconciler could not compare
-    (open orders or balances unavailable); ``policy`` None: equity unknown (an unpriced coin)."""
+    (open orders or balances unavailable); ``policy`` None: equity unknown (an unpriced coin);
+    ``hold_reason``: why the cycle sent nothing (None when it traded or the strategy was not asked)."""
     unpriced = sorted(s for s, q in view.positions.items() if q != 0 and view.prices.get(s, Decimal(0)) <= 0)
     doc: dict[str, Any] = {
         "v": VERSION,
@@ -89,8 +92,8 @@ def build_report(
             "asked": not_asked_reason(fresh_symbols, state) is None,
             "not_asked_reason": not_asked_reason(fresh_symbols, state),
             "intents": intents,
-            # The Strategy contract returns intents only: it cannot say why it holds.
-            "hold_reason": None,
+            # Why nothing was sent (btcbot.app.hold_report): None when it traded or was not asked.
+            "hold_reason": None if hold_reason is None else {"code": hold_reason.code, "detail": hold_reason.detail},
         },
         "decisions": [_decision(d) for d in decisions],
         "submitted": submitted,

@@ -43,8 +43,8 @@ from btcbot.services.risk.calendar import month_key
 ZERO = Decimal(0)
 #: A last cycle older than this many cycle intervals means the loop is not running.
 STALE_INTERVALS = 3
-#: Why ``strategy_hold_reason`` is always null (the human view and docs say so too).
-HOLD_REASON_NOTE = "the Strategy contract returns intents only; strategies do not report why they hold"
+#: Kept for importers of earlier versions: ``strategy_hold_reason`` is filled now (see ``_hold``).
+HOLD_REASON_NOTE = "null when the last cycle sent an order or did not ask the strategy"
 
 
 def _orders(uow: UnitOfWork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -125,6 +125,15 @@ def _policy(report: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _hold(report: dict[str, Any] | None) -> dict[str, str] | None:
+    """Why the last cycle sent no order (``btcbot.app.hold_report``): ``{"code", "detail"}``, or
+    None when it traded, did not ask the strategy, or was written by a version without it."""
+    if report is None:
+        return None
+    hold = report["strategy"].get("hold_reason")
+    return hold if isinstance(hold, dict) else None
+
+
 def _last_decisions(report: dict[str, Any] | None) -> dict[str, Any] | None:
     if report is None:
         return None
@@ -133,7 +142,7 @@ def _last_decisions(report: dict[str, Any] | None) -> dict[str, Any] | None:
         "cycle_id": report["cycle_id"], "at": report["at"], "safe_mode": report["safe_mode"],
         "reasons": report["reasons"], "strategy_asked": strategy["asked"],
         "strategy_not_asked_reason": strategy["not_asked_reason"], "intents": strategy["intents"],
-        "decisions": report["decisions"], "submitted": report["submitted"],
+        "decisions": report["decisions"], "submitted": report["submitted"], "hold_reason": _hold(report),
     }
 
 
@@ -184,7 +193,8 @@ def _why_no_trades(doc: dict[str, Any]) -> list[str]:
     if not decided["strategy_asked"]:
         return [f"strategy not asked: {decided['strategy_not_asked_reason']}"]
     if not decided["decisions"]:
-        return ["strategy held (no intents; strategies do not report why)"]
+        hold = decided.get("hold_reason")
+        return [f"strategy held: {hold['detail']}" if hold else "strategy held (no intents; no reason recorded)"]
     decisions = decided["decisions"]
     codes = Counter(d["code"] for d in decisions if d["decision"] == "denied")
     held_back = [d["symbol"] for d in decisions
@@ -224,6 +234,7 @@ def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
     finally:
         engine.dispose()
     ended = None if last is None else (last.finished_at or last.started_at)
+    hold = _hold(report)
     doc: dict[str, Any] = {
         "mode": "paper" if settings.trading.dry_run else "live",
         "quote": settings.trading.quote_asset,
@@ -254,7 +265,8 @@ def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
             "expires_at": holder.expires_at.isoformat(),
         },
         "last_decisions": _last_decisions(report),
-        "strategy_hold_reason": None,
+        "strategy_hold_reason": None if hold is None else hold["detail"],
+        "strategy_hold_code": None if hold is None else hold["code"],
         "balance_check": _balance_check(report, streak),
         "capital_policy": _policy(report),
         "profit": profit,

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from btcbot.domain.intents import OrderIntent
@@ -180,3 +181,55 @@ class BarFilter(Protocol):
     """
 
     def may_act(self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]) -> bool: ...
+
+
+class HoldCode(StrEnum):
+    """The standard :attr:`HoldReason.code` values (a metric label: a small, fixed set).
+
+    A strategy may use its own codes too (lower-case letters, digits and ``_``, at most 32
+    characters; anything else is exported as ``other``); these are the ones the built-ins and
+    the cycle use, in the order the cycle prefers them when symbols hold for different reasons.
+    """
+
+    WARMING_UP = "warming_up"  # fewer closed bars than the strategy needs
+    NO_PRICE = "no_price"  # no ticker and no candle to price the symbol
+    NOT_TRADING = "not_trading"  # HALTED, or REDUCING blocks the entry the strategy wants
+    NO_SIGNAL = "no_signal"  # no entry or exit signal (no cross, no uptrend)
+    POSITION_CAP = "position_cap"  # at the largest position the strategy takes
+    AT_TARGET = "at_target"  # holdings within the drift band of the target weights
+    NO_CASH = "no_cash"  # the wanted buy does not fit the free cash
+    ORDER_TOO_SMALL = "order_too_small"  # the order rounds down to nothing
+    EDGE_BELOW_MINIMUM = "edge_below_minimum"  # the cycle: every intent denied for too little edge
+    RISK_DENIED = "risk_denied"  # the cycle: every intent denied by another risk rule
+    NOT_REPORTED = "not_reported"  # the strategy has no hold_reason() (or it gave no reason)
+    OTHER = "other"  # a free-text reason
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReason:
+    """Why a strategy returned no intents: ``code`` (see :class:`HoldCode`; the label of the
+    ``strategy_holding`` metric) and ``detail``, one line for people, e.g.
+    ``"warming up: 48 of 144 bars (BTCTRY, ETHTRY)"``."""
+
+    code: str
+    detail: str
+
+
+@runtime_checkable
+class ExplainsHold(Protocol):
+    """OPTIONAL extension of :class:`Strategy`: say why ``decide`` returned ``[]``.
+
+    ``hold_reason(snapshot, portfolio, tradable_symbols)`` is called only right after ``decide``
+    returned no intents, with the same arguments, and must be as pure as ``decide``. It returns a
+    :class:`HoldReason`, a plain string (reported with code ``other``) or None (``not_reported``).
+    The cycle puts the reason into its log (``hold_reason``), ``btcbot status`` and the
+    ``strategy_holding{reason}`` metric. Strategies without it keep working unchanged: their holds
+    are reported as ``not_reported``.
+    """
+
+    def hold_reason(
+        self,
+        snapshot: MarketSnapshot,
+        portfolio: PortfolioView,
+        tradable_symbols: Sequence[str],
+    ) -> HoldReason | str | None: ...

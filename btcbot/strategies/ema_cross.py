@@ -30,12 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from btcbot.contracts.strategy import MarketSnapshot
+from btcbot.contracts.strategy import HoldCode, HoldReason, MarketSnapshot
 from btcbot.domain.enums import OrderType, Side, TradingState
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.market import Candle
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.strategies.anchored import Anchored
+from btcbot.strategies.holds import SymbolHold, combine, no_price, warming_up
 from btcbot.strategies.ta import Ema
 
 ZERO = Decimal(0)
@@ -164,6 +165,43 @@ class EmaCrossStrategy:
                 if qty > 0:
                     buys.append(self._intent(symbol, Side.BUY, qty, price, reason))
         return sells + buys
+
+    def hold_reason(
+        self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable_symbols: Sequence[str]
+    ) -> HoldReason:
+        """Why ``decide`` returned ``[]`` (``btcbot.contracts.strategy.ExplainsHold``), per symbol:
+        warming up, no cross (and on which side the fast EMA is), a cross up while a position is
+        already held or bid (one entry per position), a cross up while not ACTIVE, a cross down
+        with nothing to sell, no price."""
+        held: list[SymbolHold] = []
+        for symbol in sorted(set(tradable_symbols)):
+            fold = self._fold(snapshot, symbol)
+            if fold is None or fold.diff is None:
+                need = self.required_history()
+                held.append((symbol, warming_up(min(len(snapshot.bars(symbol)), need), need)))
+                continue
+            held.append((symbol, self._why(fold, snapshot.last_price(symbol), portfolio, symbol)))
+        return combine(held)
+
+    def _why(self, fold: CrossFold, price: Decimal | None, portfolio: PortfolioView, symbol: str) -> HoldReason:
+        p = self.params
+        emas = f"ema{p.fast_period}/ema{p.slow_period}"
+        cross = fold.crossing()
+        if cross == 0:
+            side = "above" if fold.diff is not None and fold.diff > 0 else "below"
+            return HoldReason(HoldCode.NO_SIGNAL.value, f"no {emas} cross (fast {side} slow)")
+        if price is None or price <= 0:
+            return no_price()
+        if cross < 0:
+            return HoldReason(HoldCode.NO_SIGNAL.value, f"{emas} crossed down, nothing to sell")
+        if portfolio.trading_state is not TradingState.ACTIVE:
+            return HoldReason(HoldCode.NOT_TRADING.value,
+                              f"{emas} crossed up, trading state {portfolio.trading_state.value}: no entries")
+        if portfolio.exposure_qty(symbol) != 0:
+            return HoldReason(HoldCode.POSITION_CAP.value,
+                              f"{emas} crossed up, already holding or bidding (one entry per position)")
+        return HoldReason(HoldCode.ORDER_TOO_SMALL.value,
+                          f"{emas} crossed up, {p.entry_quote} rounds down to nothing at this price")
 
     def _intent(self, symbol: str, side: Side, qty: Decimal, price: Decimal, reason: str) -> OrderIntent:
         return OrderIntent(

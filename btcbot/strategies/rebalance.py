@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
-from btcbot.contracts.strategy import MarketSnapshot
+from btcbot.contracts.strategy import HoldReason, MarketSnapshot
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.strategies.holds import SymbolHold, combine, no_price
 from btcbot.strategies.indicators import CALC
-from btcbot.strategies.sizing import SizingParams, TargetWeight, plan_orders
+from btcbot.strategies.sizing import SizingParams, TargetWeight, explain_holds, plan_orders
 
 ZERO = Decimal(0)
 
@@ -75,12 +76,28 @@ class RebalanceStrategy:
     def decide(
         self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable_symbols: Sequence[str]
     ) -> list[OrderIntent]:
+        targets, prices, _ = self._targets(snapshot, tradable_symbols)
+        return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
+
+    def hold_reason(
+        self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable_symbols: Sequence[str]
+    ) -> HoldReason:
+        """Why ``decide`` returned ``[]`` (``btcbot.contracts.strategy.ExplainsHold``): per symbol
+        within the drift band of its weight, no price, no cash, not ACTIVE (see ``holds.combine``)."""
+        targets, prices, held = self._targets(snapshot, tradable_symbols)
+        return combine(held + explain_holds(targets, portfolio, prices, self.params.sizing))
+
+    def _targets(
+        self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]
+    ) -> tuple[list[TargetWeight], dict[str, Decimal], list[SymbolHold]]:
         prices: dict[str, Decimal] = {}
         targets: list[TargetWeight] = []
+        held: list[SymbolHold] = []
         for symbol, weight in self.params.targets_for(tradable_symbols).items():
             price = snapshot.last_price(symbol)
             if price is None:
+                held.append((symbol, no_price()))
                 continue
             prices[symbol] = price
             targets.append(TargetWeight(symbol, weight, self.params.expected_edge_bps, "rebalance"))
-        return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
+        return targets, prices, held

@@ -24,9 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
+from btcbot.contracts.strategy import HoldCode, HoldReason
 from btcbot.domain.enums import OrderType, Side, TradingState
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.strategies.holds import SymbolHold, no_price
 from btcbot.strategies.indicators import CALC
 
 ZERO = Decimal(0)
@@ -136,3 +138,72 @@ def plan_orders(
                 current = portfolio.exposure_qty(target.symbol) * price / equity
                 buys.append(intent(target, Side.BUY, qty, price, current))
     return sells + buys
+
+
+def _pct(weight: Decimal) -> str:
+    return f"{fmt(weight * 100, 1)}%"
+
+
+def explain_holds(
+    targets: Sequence[TargetWeight],
+    portfolio: PortfolioView,
+    prices: Mapping[str, Decimal],
+    sizing: SizingParams,
+) -> list[SymbolHold]:
+    """Why :func:`plan_orders` sends nothing for each target, by the same rules and numbers (for a
+    strategy's ``hold_reason``, after ``plan_orders`` returned ``[]``). A target that would trade
+    is explained with code ``other``."""
+    if portfolio.trading_state is TradingState.HALTED:
+        return [(t.symbol, HoldReason(HoldCode.NOT_TRADING.value, "trading state HALTED")) for t in targets]
+    if portfolio.equity <= 0:
+        return [(t.symbol, HoldReason(HoldCode.NO_CASH.value, "equity is not positive")) for t in targets]
+    equity = portfolio.equity
+    reasons: dict[str, HoldReason] = {}
+    wanted: list[tuple[TargetWeight, Decimal, Decimal, Decimal]] = []  # (target, price, value, current)
+    proceeds = ZERO
+    with localcontext(CALC):
+        for target in sorted(targets, key=lambda t: t.symbol):
+            price = prices.get(target.symbol)
+            if price is None or price <= 0:
+                reasons[target.symbol] = no_price()
+                continue
+            current = portfolio.exposure_qty(target.symbol) * price / equity
+            gap = target.weight - current
+            if abs(gap) <= sizing.drift_band:
+                reasons[target.symbol] = HoldReason(
+                    HoldCode.AT_TARGET.value,
+                    f"at target: holding {_pct(current)} of equity, target {_pct(target.weight)} "
+                    f"(drift band {_pct(sizing.drift_band)})",
+                )
+            elif gap < 0:
+                sellable = portfolio.sellable_qty(target.symbol)
+                qty = sellable if target.weight <= 0 else min(sellable, -gap * equity / price)
+                qty = floor_quantity(qty, sizing.quantity_places)
+                proceeds += qty * price
+                reasons[target.symbol] = (
+                    HoldReason(HoldCode.OTHER.value, f"would sell {_pct(current)} -> {_pct(target.weight)}")
+                    if qty > 0 else HoldReason(HoldCode.ORDER_TOO_SMALL.value, "nothing sellable (held coins are locked)")
+                )
+            elif portfolio.trading_state is not TradingState.ACTIVE:
+                reasons[target.symbol] = HoldReason(
+                    HoldCode.NOT_TRADING.value, f"trading state {portfolio.trading_state.value}: no buys")
+            else:
+                wanted.append((target, price, gap * equity, current))
+        gross = ONE + sizing.cash_buffer_bps / BPS
+        budget = portfolio.cash_free + proceeds / gross
+        cost = sum((value for _, _, value, _ in wanted), ZERO) * gross
+        scale = ONE if cost <= budget else max(ZERO, budget / cost)
+        for target, price, value, current in wanted:
+            scaled = value * scale
+            if scaled / equity <= sizing.drift_band:
+                reasons[target.symbol] = HoldReason(
+                    HoldCode.NO_CASH.value,
+                    f"target {_pct(target.weight)}, holding {_pct(current)}: the free cash "
+                    f"({_pct(portfolio.cash_free / equity)} of equity) does not cover the buy",
+                )
+            elif floor_quantity(scaled / price, sizing.quantity_places) <= 0:
+                reasons[target.symbol] = HoldReason(HoldCode.ORDER_TOO_SMALL.value, "the buy rounds down to nothing")
+            else:
+                reasons[target.symbol] = HoldReason(
+                    HoldCode.OTHER.value, f"would buy {_pct(current)} -> {_pct(target.weight)}")
+    return sorted(reasons.items())

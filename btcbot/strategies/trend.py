@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from functools import lru_cache
 
-from btcbot.contracts.strategy import MarketSnapshot
+from btcbot.contracts.strategy import HoldCode, HoldReason, MarketSnapshot
 from btcbot.domain.enums import TradingState
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.strategies.holds import SymbolHold, combine, no_price, warming_up
 from btcbot.strategies.indicators import CALC, annualize_volatility, ema, realized_volatility
-from btcbot.strategies.sizing import SizingParams, TargetWeight, fmt, plan_orders
+from btcbot.strategies.sizing import SizingParams, TargetWeight, explain_holds, fmt, plan_orders
 
 ZERO = Decimal(0)
 
@@ -126,13 +127,47 @@ class TrendStrategy:
     ) -> list[OrderIntent]:
         if portfolio.trading_state is TradingState.HALTED:
             return []
+        targets, prices, _ = self._targets(snapshot, tradable_symbols)
+        return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
+
+    def hold_reason(
+        self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable_symbols: Sequence[str]
+    ) -> HoldReason:
+        """Why ``decide`` returned ``[]`` (``btcbot.contracts.strategy.ExplainsHold``): per symbol
+        warming up (fewer than ``required_history()`` bars), no price, no uptrend, at the
+        ``max_weight`` cap, within the drift band, no cash, ... (see ``holds.combine``)."""
+        if portfolio.trading_state is TradingState.HALTED:
+            return HoldReason(HoldCode.NOT_TRADING.value, "trading state HALTED")
+        targets, prices, held = self._targets(snapshot, tradable_symbols)
+        p = self.params
+        signals = {t.symbol: t for t in targets}
+        for symbol, reason in explain_holds(targets, portfolio, prices, p.sizing):
+            if reason.code == HoldCode.AT_TARGET and signals[symbol].weight == 0:
+                reason = HoldReason(HoldCode.NO_SIGNAL.value,
+                                    f"no uptrend: ema{p.fast_period} <= ema{p.slow_period}")
+            elif reason.code == HoldCode.AT_TARGET and signals[symbol].weight >= p.max_weight:
+                reason = HoldReason(HoldCode.POSITION_CAP.value,
+                                    f"at the position cap: {fmt(p.max_weight * 100, 1)}% of equity (max_weight)")
+            held.append((symbol, reason))
+        return combine(held)
+
+    def _targets(
+        self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]
+    ) -> tuple[list[TargetWeight], dict[str, Decimal], list[SymbolHold]]:
+        """Target weights and prices of the symbols with an opinion, and why the others have none."""
         targets: list[TargetWeight] = []
         prices: dict[str, Decimal] = {}
+        held: list[SymbolHold] = []
         for symbol in sorted(set(tradable_symbols)):
             price = snapshot.last_price(symbol)
-            signal = _memo_signal(tuple(snapshot.closes(symbol)), snapshot.interval_s, self.params)
-            if price is None or signal is None:
-                continue  # no opinion without a price or enough history: hold
+            closes = snapshot.closes(symbol)
+            signal = _memo_signal(tuple(closes), snapshot.interval_s, self.params)
+            if price is None:
+                held.append((symbol, no_price()))
+                continue
+            if signal is None:  # no opinion without enough history: hold
+                held.append((symbol, warming_up(min(len(closes), self.params.history), self.params.history)))
+                continue
             prices[symbol] = price
             reason = (
                 f"trend ema{self.params.fast_period}={fmt(signal.ema_fast)} "
@@ -140,8 +175,7 @@ class TrendStrategy:
                 f"vol={fmt(signal.vol_annual)}"
             )
             targets.append(TargetWeight(symbol, signal.weight, signal.edge_bps, reason))
-        targets = _cap_total(targets, self.params.max_total_weight)
-        return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
+        return _cap_total(targets, self.params.max_total_weight), prices, held
 
 
 @lru_cache(maxsize=64)

@@ -145,10 +145,12 @@ def test_a_bot_that_traded_then_held(make_bot: Callable[..., Bot]) -> None:
     assert bot.cli("once")[0] == 0  # nothing left to do: the strategy holds
     doc, table = bot.status()
     assert doc["last_decisions"]["intents"] == 0 and doc["last_decisions"]["strategy_asked"] is True
-    assert doc["strategy_hold_reason"] is None  # the Strategy contract cannot say why
-    assert doc["why_no_trades"] == ["strategy held (no intents; strategies do not report why)"]
+    # A strategy without the optional hold_reason() (this test strategy): reported as not_reported.
+    assert doc["strategy_hold_code"] == "not_reported"
+    assert doc["strategy_hold_reason"] == "not reported (the strategy has no hold_reason())"
+    assert doc["why_no_trades"] == ["strategy held: not reported (the strategy has no hold_reason())"]
     assert line(table, "strategy") == (
-        "strategy        held: no intents (hold reason: not reported; strategies do not say why)"
+        "strategy        held (not_reported): not reported (the strategy has no hold_reason())"
     )
 
 
@@ -168,6 +170,11 @@ def test_denials_show_their_codes_and_details(make_bot: Callable[..., Bot]) -> N
     )
     assert sum(x.startswith("  BUY ") and " denied CAPITAL_RESERVED_CASH_BREACH: tradable capital 0 <= 0" in x
                for x in table) == 5
+    # Every intent denied: the cycle's hold reason comes from the denial codes.
+    assert doc["strategy_hold_code"] == "no_cash"
+    assert doc["strategy_hold_reason"] == (
+        "BUY denied by risk: CAPITAL_RESERVED_CASH_BREACH (AVAXTRY, BTCTRY, ETHTRY, SOLTRY, XRPTRY)")
+    assert f"  hold reason (no_cash): {doc['strategy_hold_reason']}" in table
     # Free cash below the reserve after the cycle: the post-trade check went REDUCING, and says why.
     assert doc["ok"] is False
     assert doc["problems"][0].startswith("REDUCING: CAPITAL_RESERVED_CASH_BREACH: free cash 100000 < reserve")

@@ -104,14 +104,18 @@ def _decisions(doc: dict[str, Any]) -> list[str]:
                    else "approved" + (f" (resized from {amount(x['requested_quantity'])})"
                                       if "requested_quantity" in x else ""))
         lines.append(_sub(f"{x['side']} {x['symbol']} {x['type']} {amount(x['quantity'])} {verdict}"))
+    hold = d.get("hold_reason")
     if not d["strategy_asked"]:
         lines.append(_line("strategy", f"not asked: {d['strategy_not_asked_reason']}"))
     elif not d["decisions"]:
-        lines.append(_line("strategy", "held: no intents (hold reason: not reported; strategies do not say why)"))
+        lines.append(_line("strategy", f"held ({hold['code']}): {hold['detail']}" if hold
+                           else "held: no intents (no reason recorded)"))
     why = doc["why_no_trades"]
     if why and d["strategy_asked"] and d["decisions"]:  # otherwise the strategy line says it
         lines.append(_line("why no trades", why[0]))
         lines += [_sub(w) for w in why[1:]]
+        if hold:
+            lines.append(_sub(f"hold reason ({hold['code']}): {hold['detail']}"))
     return lines
 
 
