@@ -186,6 +186,7 @@ class TradingCycle:
     def __init__(self, deps: CycleDeps) -> None:
         self.d = deps
         self._alerts = CycleAlerts(deps.telemetry, deps.state, deps.quote, deps.universe)
+        self._holds = HoldTracker()
 
     # ---- steps -------------------------------------------------------------------------
 
