@@ -107,7 +107,8 @@ class CycleDeps:
     quote: str
     interval_s: int
     settings_hash: str
-    renew_lease: Callable[[], None] = lambda: None
+    #: The opening transaction's unit of work (wiring: fenced, renewing the lease when due); ``uow`` if None.
+    opening_uow: Callable[[], UnitOfWork] | None = None
     store_inputs: bool = True
 
 
@@ -191,11 +192,11 @@ class TradingCycle:
     # ---- steps -------------------------------------------------------------------------
 
     def _open(self) -> _Opening:
-        """The opening transaction: the cycle row and everything an idle cycle reads."""
+        """The opening transaction: the cycle row (and the lease renewal when due) and everything
+        an idle cycle reads."""
         d = self.d
-        d.renew_lease()
         now = d.clock.now()
-        with d.uow() as uow:
+        with (d.opening_uow or d.uow)() as uow:
             cycle_id = uow.cycles.next_cycle_id()
             uow.cycles.start(cycle_id, now, d.settings_hash)
             reads = self._read_portfolio(uow)

@@ -10,7 +10,7 @@ import json
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -173,6 +173,20 @@ class LeaseKeeper:
         if (self.token.expires_at - now).total_seconds() < self.ttl_s / 2:
             self.token = renew(self.engine, self.token, self.ttl_s, now)
 
+    def due_expiry(self) -> datetime | None:
+        """The new expiry when a renewal is due (half of the time used), else None; the caller
+        writes it in a fenced commit and reports it with ``extended``."""
+        if self.token is None:
+            return None
+        now = self.clock.now()
+        if (self.token.expires_at - now).total_seconds() < self.ttl_s / 2:
+            return now + timedelta(seconds=self.ttl_s)
+        return None
+
+    def extended(self, expires: datetime) -> None:
+        if self.token is not None:
+            self.token = replace(self.token, expires_at=expires)
+
     def release(self) -> None:
         if self.token is not None:
             release(self.engine, self.token, self.clock.now())
@@ -246,6 +260,13 @@ class App:
     def fenced_uow(self) -> UnitOfWork:
         token = self.lease.token.token if self.lease.token is not None else None
         return SqlUnitOfWork(self.engine, fencing_token=token)
+
+    def opening_uow(self) -> UnitOfWork:
+        """A cycle's first unit of work: fenced, and renewing the lease in its commit when due
+        (one transaction instead of a separate renewal)."""
+        token = self.lease.token.token if self.lease.token is not None else None
+        due = self.lease.due_expiry() if token is not None else None
+        return SqlUnitOfWork(self.engine, fencing_token=token, extend_lease_to=due, on_lease_extended=self.lease.extended)
 
     def cycle(self) -> TradingCycle:
         """The trading cycle (needs the exchange's venue rules: fetched once, then cached)."""
@@ -388,7 +409,7 @@ def build_cycle(app: App) -> TradingCycle:
         reconciler=reconciler, state=state, failpoints=app.failpoints, telemetry=app.telemetry,
         universe=universe, quote=quote, interval_s=s.trading.candle_interval_s,
         settings_hash=settings_fingerprint(s.model_dump_json(exclude={"auth"})),
-        renew_lease=app.lease.renew,
+        opening_uow=app.opening_uow,
     )
     # After every cycle: capital-policy and profit gauges plus one `capital.policy` log record.
     app.telemetry.attach_books(BooksSource(risk.policy, app.fenced_uow, quote, tz), s.trading.cycle_interval_s)

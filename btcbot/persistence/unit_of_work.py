@@ -6,14 +6,20 @@ given, ``commit()`` first re-reads the lease row in the same transaction (``FOR 
 PostgreSQL, so a concurrent take-over waits for us) and refuses to commit, rolling back and
 raising LeaseLost, unless the token is still ours. An expired but untaken lease still fences
 correctly: only a newer acquisition changes the token.
+
+``extend_lease_to``: the same commit also extends our lease to that time (the lease keeper's
+renewal at half-life, folded into a transaction the cycle makes anyway instead of one of its
+own); ``on_lease_extended`` hears the new expiry once the commit succeeded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from btcbot.domain.errors import LeaseLost
@@ -37,10 +43,22 @@ from btcbot.persistence.tables import LeaseRow
 class SqlUnitOfWork:
     """``with SqlUnitOfWork(engine, fencing_token=t) as uow: ...; uow.commit()``."""
 
-    def __init__(self, engine: Engine, fencing_token: int | None = None, lease_name: str = LEASE_NAME) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        fencing_token: int | None = None,
+        lease_name: str = LEASE_NAME,
+        *,
+        extend_lease_to: datetime | None = None,
+        on_lease_extended: Callable[[datetime], None] | None = None,
+    ) -> None:
+        if extend_lease_to is not None and fencing_token is None:
+            raise ValueError("extending the lease needs the fencing token")
         self._engine = engine
         self._fencing_token = fencing_token
         self._lease_name = lease_name
+        self._extend_lease_to = extend_lease_to
+        self._on_lease_extended = on_lease_extended
         self._session: Session | None = None
 
     def __enter__(self) -> Self:
@@ -93,10 +111,18 @@ class SqlUnitOfWork:
             session.flush()
             if self._fencing_token is not None:
                 self._check_fence(session)
+            if self._extend_lease_to is not None:
+                session.execute(
+                    update(LeaseRow)
+                    .where(LeaseRow.name == self._lease_name, LeaseRow.token == self._fencing_token)
+                    .values(expires_at=self._extend_lease_to)
+                )
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        if self._extend_lease_to is not None and self._on_lease_extended is not None:
+            self._on_lease_extended(self._extend_lease_to)
 
     def rollback(self) -> None:
         self._require_session().rollback()

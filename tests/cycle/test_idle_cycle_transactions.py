@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from btcbot.config.settings import load_settings
 from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
 from btcbot.domain.exchange_models import ExchangeOrder
+from btcbot.persistence.lease import current_holder
 from btcbot.persistence.migrations import upgrade
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 from btcbot.services.candle_store import MemoryCandleStore
@@ -35,6 +37,7 @@ from btcbot.sim.testing import SimLinkedClock, running_simulator
 from cycle.harness import bot_settings, sqlite_url
 
 IDLE_LIMIT = 2
+LEASE_TTL_S = 30
 
 
 @dataclass
@@ -76,6 +79,11 @@ class Rig:
             uow.trading_state.set(state, reason, self.clock.now())
             uow.commit()
 
+    def lease_expiry(self) -> datetime:
+        holder = current_holder(self.app.engine)
+        assert holder is not None
+        return holder.expires_at
+
     def state(self) -> tuple[TradingState, str]:
         with SqlUnitOfWork(self.app.engine) as uow:
             record = uow.trading_state.get()
@@ -87,7 +95,9 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     url = sqlite_url(tmp_path / "bot.db")
     upgrade(url)
     with running_simulator(SimConfig(seed=5, rate_limits=False)) as sim:
-        settings = load_settings(environ=bot_settings(sim, url)).settings  # buys once, then idles
+        # Buys once, then idles; a 30 s lease is renewed every other 10 s cycle.
+        env = bot_settings(sim, url, BTCBOT_DATABASE__LEASE_TTL_S=str(LEASE_TTL_S))
+        settings = load_settings(environ=env).settings
         clock = SimLinkedClock(sim)
         inner = build_btcturk_client(settings, load_credentials(settings, required=True), clock,
                                      breakers=BreakerBoard(breaker_settings(settings)))
@@ -121,6 +131,20 @@ def test_an_idle_cycle_runs_in_at_most_two_transactions_and_a_trading_one_shows_
         assert outcome.result is not None and not outcome.safe_mode, outcome
         assert _idle(requests), requests
         counts.append(transactions)
+    assert max(counts) <= IDLE_LIMIT, counts
+
+
+def test_the_lease_renewal_rides_in_the_opening_transaction(rig: Rig) -> None:
+    rig.cycle()
+    rig.clock.sleep(60)
+    expiries, counts = [], []
+    for _ in range(6):  # 60 s of 10 s cycles: the 30 s lease is renewed about every other cycle
+        _, transactions, requests = rig.cycle()
+        assert _idle(requests), requests
+        counts.append(transactions)
+        expiries.append(rig.lease_expiry())
+        assert expiries[-1] > rig.clock.now() - timedelta(seconds=10)  # never lapsed before this cycle ended
+    assert len(set(expiries)) >= 3, expiries  # renewed repeatedly
     assert max(counts) <= IDLE_LIMIT, counts
 
 
