@@ -164,18 +164,11 @@ class LeaseKeeper:
             self.token = renew(self.engine, token, self.ttl_s, now)
         return self.token
 
-    def renew(self) -> None:
-        """Extend the lease once half of its time is used (not every cycle: each renewal is a
-        synced write). Writes stay fenced by the token whatever the expiry."""
-        if self.token is None:
-            return
-        now = self.clock.now()
-        if (self.token.expires_at - now).total_seconds() < self.ttl_s / 2:
-            self.token = renew(self.engine, self.token, self.ttl_s, now)
-
     def due_expiry(self) -> datetime | None:
-        """The new expiry when a renewal is due (half of the time used), else None; the caller
-        writes it in a fenced commit and reports it with ``extended``."""
+        """The new expiry when a renewal is due: half of the lease's time is used (not every
+        cycle: each renewal is a synced write), else None. The caller writes it in a fenced commit
+        (``App.opening_uow``) and reports it with ``extended``. Writes stay fenced by the token
+        whatever the expiry."""
         if self.token is None:
             return None
         now = self.clock.now()
