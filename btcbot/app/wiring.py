@@ -396,6 +396,10 @@ def build_cycle(app: App) -> TradingCycle:
     )
     feed = MarketFeed(app.exchange, app.candle_store, universe, s.trading.candle_interval_s,
                       strategy.required_history(), s.risk.market_data_max_age_s)
+    from btcbot.app.backfill import backfill_history  # the strategy's history, before the first cycle
+
+    backfill_history(app.exchange, app.candle_store, universe, s.trading.candle_interval_s,
+                     strategy.required_history(), app.clock.now())
     deps = CycleDeps(
         clock=app.clock, exchange=app.exchange, uow=app.fenced_uow, strategy=strategy, risk=risk,
         portfolio=PortfolioService(universe, quote, combined, tz), feed=feed, orders=orders,

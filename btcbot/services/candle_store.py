@@ -1,13 +1,24 @@
 """Where closed candles live between cycles, so a cycle fetches only bars that closed since the
 last one (cron ``once`` runs included). The SQL implementation is in persistence; the in-memory
-one serves ``run`` tests and the backtester."""
+one serves ``run`` tests and the backtester.
+
+:func:`fetch_closed` asks the graph host for a range of bars in pages of at most ``PAGE_BARS``
+(the market feed after a gap, the start-up backfill of ``btcbot.app.backfill``): a host that caps
+a page is asked again from the last bar it gave; the client's rate limiter paces the requests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from btcbot.contracts.exchange import MarketData
 from btcbot.domain.market import Candle
+
+#: Bars per klines request (about 17 hours of 1m bars), as ``download-data`` pages.
+PAGE_BARS = 1000
 
 
 class CandleStore(Protocol):
@@ -40,3 +51,40 @@ class MemoryCandleStore:
                 for key in sorted(bucket)[: len(bucket) - self._keep]:  # type: ignore[type-var]
                     del bucket[key]
         return len(candles)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """Closed bars with open time in the asked range, oldest first, and the requests it took."""
+
+    bars: list[Candle]
+    requests: int
+
+
+def fetch_closed(
+    market: MarketData, symbol: str, interval_s: int, start: datetime, end: datetime, now: datetime,
+    page_bars: int = PAGE_BARS,
+) -> Fetched:
+    """Bars of ``symbol`` with open time in [start, end] that are closed at ``now``, in pages of
+    ``page_bars`` (see the module docstring). Exchange errors propagate (bars of earlier pages
+    are lost with them: the caller stores nothing of a failed fetch)."""
+    if page_bars < 1:
+        raise ValueError("page_bars must be >= 1")
+    step = timedelta(seconds=interval_s)
+    bars: dict[datetime, Candle] = {}
+    requests = 0
+    cursor = start
+    while cursor <= end:
+        page_end = min(end, cursor + step * (page_bars - 1))
+        answered = market.candles(symbol, interval_s, cursor, page_end)
+        requests += 1
+        page = sorted((c for c in answered if cursor <= c.open_time <= page_end and c.is_closed(now)),
+                      key=lambda c: c.open_time)
+        bars.update((c.open_time, c) for c in page)
+        # A capped page (fewer bars than asked, ending early) is continued from its last bar;
+        # an empty or complete page moves on to the next range. The cursor always advances.
+        if page and page[-1].open_time < page_end and len(page) < int((page_end - cursor) / step) + 1:
+            cursor = page[-1].open_time + step
+        else:
+            cursor = page_end + step
+    return Fetched([bars[t] for t in sorted(bars)], requests)

@@ -24,7 +24,7 @@ from loguru import logger
 from btcbot.contracts.exchange import MarketData
 from btcbot.domain.errors import AuthError, ExchangeError
 from btcbot.domain.market import Candle, Ticker
-from btcbot.services.candle_store import CandleStore
+from btcbot.services.candle_store import CandleStore, fetch_closed
 
 
 @dataclass(frozen=True)
@@ -114,16 +114,14 @@ class MarketFeed:
             full = recent is not None and len(recent) >= self._history
             stored = list(recent) if full and recent else self._store.latest(symbol, self._interval, self._history)
             if not stored or stored[-1].open_time < newest_closed:
-                start = (
-                    stored[-1].open_time + timedelta(seconds=self._interval)
+                window = newest_closed - timedelta(seconds=self._interval * (self._history - 1))
+                start = (  # after a gap longer than the window: only the window, in pages
+                    max(stored[-1].open_time + timedelta(seconds=self._interval), window)
                     if stored and len(stored) >= self._history
-                    else newest_closed - timedelta(seconds=self._interval * (self._history - 1))
+                    else window
                 )
                 try:
-                    fetched = [
-                        c for c in self._market.candles(symbol, self._interval, start, newest_closed)
-                        if c.is_closed(now)
-                    ]
+                    fetched = fetch_closed(self._market, symbol, self._interval, start, newest_closed, now).bars
                 except AuthError:
                     raise
                 except ExchangeError as exc:
