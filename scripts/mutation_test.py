@@ -83,7 +83,10 @@ TARGETS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "services/execution/client_order_id": (
         "btcbot/services/execution/client_order_id.py",
-        ("tests/services/execution/test_client_order_id.py",),
+        (
+            "tests/services/execution/test_client_order_id.py",
+            "tests/services/execution/test_client_order_id_mutants.py",
+        ),
     ),
     "adapters/btcturk/errors": (
         "btcbot/adapters/btcturk/errors.py",
