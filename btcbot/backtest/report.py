@@ -32,10 +32,11 @@ caller's context; every rendered number goes through :func:`render_decimal` (the
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from itertools import islice
 from typing import Protocol
 
 from btcbot.backtest.analysis import (
@@ -182,16 +183,30 @@ def bar_returns(values: Sequence[Decimal]) -> list[Decimal]:
         return [(b / a - 1) if a > 0 else _ZERO for a, b in zip(values, values[1:], strict=False)]
 
 
-def _sharpe_sortino(returns: Sequence[Decimal], interval_s: int) -> tuple[Decimal | None, Decimal | None]:
-    if len(returns) < 2:
+def _iter_returns(values: Sequence[Decimal]) -> Iterator[Decimal]:
+    """:func:`bar_returns` one at a time (call inside ``localcontext(_CALC)``)."""
+    for a, b in zip(values, islice(values, 1, None), strict=False):
+        yield (b / a - 1) if a > 0 else _ZERO
+
+
+def _sharpe_sortino(values: Sequence[Decimal], interval_s: int) -> tuple[Decimal | None, Decimal | None]:
+    """Sharpe and Sortino of the bar returns of ``values``. The returns are recomputed in each of
+    the two passes instead of being held (a year of minutes is 525,600 of them); the same
+    operations in the same order give the same sums as summing a list."""
+    if len(values) - 1 < 2:
         return None, None
     with localcontext(_CALC):
-        n = Decimal(len(returns))
-        mean = sum(returns, _ZERO) / n
+        n = Decimal(len(values) - 1)
+        mean = sum(_iter_returns(values), _ZERO) / n
         annual = (Decimal(SECONDS_PER_YEAR) / Decimal(interval_s)).sqrt()
-        variance = sum(((r - mean) ** 2 for r in returns), _ZERO) / (n - 1)
+        squares = _ZERO
+        downside = _ZERO
+        for r in _iter_returns(values):
+            squares += (r - mean) ** 2
+            downside += min(r, _ZERO) ** 2
+        variance = squares / (n - 1)
         sharpe = mean / variance.sqrt() * annual if variance > 0 else None
-        downside = sum((min(r, _ZERO) ** 2 for r in returns), _ZERO) / n
+        downside = downside / n
         sortino = mean / downside.sqrt() * annual if downside > 0 else None
     return sharpe, sortino
 
@@ -234,7 +249,7 @@ def compute_metrics(
     if exposures is not None and len(exposures) != len(curve):
         raise ValueError(f"exposures has {len(exposures)} points, equity curve {len(curve)}")
     values = [equity for _, equity in curve]
-    sharpe, sortino = _sharpe_sortino(bar_returns(values), interval_s)
+    sharpe, sortino = _sharpe_sortino(values, interval_s)
     paired = pairing if pairing is not None else pair_fills(trades)
     stats = trade_stats(paired.trips)
     period = max_drawdown_period(curve)
@@ -243,8 +258,13 @@ def compute_metrics(
     with localcontext(_CALC):
         n = Decimal(len(values))
         mean_equity = sum(values, _ZERO) / n
-        held = list(exposures) if exposures is not None else [_ZERO] * len(values)
-        shares = [e / v for e, v in zip(held, values, strict=True) if v > 0]
+        held: Sequence[Decimal] = exposures if exposures is not None else [_ZERO] * len(values)
+        # Mean of exposure / equity over the points with positive equity, summed as it goes.
+        share_sum, share_count = _ZERO, 0
+        for e, v in zip(held, values, strict=True):
+            if v > 0:
+                share_sum += e / v
+                share_count += 1
         traded = sum((abs(t.quantity * t.price) for t in trades), _ZERO)
         fees = sum((t.fee for t in trades), _ZERO)
         taxes = sum((t.tax for t in trades), _ZERO)
@@ -257,7 +277,7 @@ def compute_metrics(
             sharpe=sharpe,
             sortino=sortino,
             time_in_market=Decimal(sum(1 for e in held if e > 0)) / n,
-            avg_exposure=sum(shares, _ZERO) / Decimal(len(shares)) if shares else _ZERO,
+            avg_exposure=share_sum / Decimal(share_count) if share_count else _ZERO,
             trades=len(trades),
             round_trips=stats.trips,
             wins=stats.wins,

@@ -10,14 +10,14 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from btcbot.backtest.analysis import TradeStats, drawdowns
-from btcbot.backtest.roundtrips import OpenPosition, RoundTrip
+from btcbot.backtest.analysis import TradeStats
+from btcbot.backtest.roundtrips import CALC, ZERO, OpenPosition, RoundTrip
 from btcbot.backtest.timeline import RiskStop, Segment, Timeline
 
 if TYPE_CHECKING:
@@ -146,23 +146,62 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def equity_csv(report: BacktestReport) -> str:
-    """One row per bar: time, equity, benchmark (blank if absent at that time), drawdown, exposure."""
-    bench = dict(report.benchmark_curve)
-    dds = drawdowns([e for _, e in report.equity_curve])
-    rows = []
+EQUITY_HEADER = ("time", "equity", "benchmark", "drawdown", "exposure")
+
+
+def _benchmark_at(report: BacktestReport) -> Iterator[Decimal | None]:
+    """Per equity point, the benchmark value at the same time (None if absent): the last
+    benchmark point with that time. A merge of the two time-sorted curves (no per-point dict)."""
+    bench = report.benchmark_curve
+    if any(bench[i][0] > bench[i + 1][0] for i in range(len(bench) - 1)):  # unsorted: look up
+        lookup = dict(bench)
+        for when, _ in report.equity_curve:
+            yield lookup.get(when)
+        return
+    j, n = 0, len(bench)
+    for when, _ in report.equity_curve:
+        while j < n and bench[j][0] < when:
+            j += 1
+        found: Decimal | None = None
+        while j < n and bench[j][0] == when:
+            found = bench[j][1]
+            j += 1
+        if found is None and j > 0 and bench[j - 1][0] == when:
+            found = bench[j - 1][1]
+        yield found
+
+
+def equity_rows(report: BacktestReport) -> Iterator[list[str]]:
+    """The rows of ``equity.csv``, one per bar, computed as they are written (constant memory):
+    time, equity, benchmark (blank if absent at that time), drawdown (as :func:`drawdowns`), exposure."""
+    peak: Decimal | None = None
+    exposures = report.exposures
+    benchmark = _benchmark_at(report)
     for i, (when, equity) in enumerate(report.equity_curve):
-        exposure = report.exposures[i] if i < len(report.exposures) else None
-        rows.append(
-            [
-                _time(when),
-                render_decimal(equity) or "",
-                render_decimal(bench.get(when)) or "",
-                render_decimal(dds[i]) or "",
-                render_decimal(exposure) or "",
-            ]
-        )
-    return _csv(["time", "equity", "benchmark", "drawdown", "exposure"], rows)
+        with localcontext(CALC):
+            peak = equity if peak is None or equity > peak else peak
+            dd = (peak - equity) / peak if peak > 0 else ZERO
+        exposure = exposures[i] if i < len(exposures) else None
+        yield [
+            _time(when),
+            render_decimal(equity) or "",
+            render_decimal(next(benchmark)) or "",
+            render_decimal(dd) or "",
+            render_decimal(exposure) or "",
+        ]
+
+
+def equity_csv(report: BacktestReport) -> str:
+    """``equity.csv`` as one string (:func:`write_report` streams it to the file instead)."""
+    buffer = io.StringIO()
+    _write_equity_csv(report, buffer)
+    return buffer.getvalue()
+
+
+def _write_equity_csv(report: BacktestReport, handle: TextIO) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(EQUITY_HEADER)
+    writer.writerows(equity_rows(report))
 
 
 def trades_csv(report: BacktestReport) -> str:
@@ -207,7 +246,6 @@ def write_report(report: BacktestReport, directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     files = {
         "report.json": report_to_json(report),
-        "equity.csv": equity_csv(report),
         "trades.csv": trades_csv(report),
         "round_trips.csv": round_trips_csv(report),
     }
@@ -216,4 +254,9 @@ def write_report(report: BacktestReport, directory: Path) -> dict[str, Path]:
         path = directory / name
         path.write_bytes(text.encode("utf-8"))
         written[name] = path
-    return written
+    # One row per bar: streamed to the file (a year of minutes would be ~40 MB of text at once).
+    path = directory / "equity.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        _write_equity_csv(report, handle)
+    written["equity.csv"] = path
+    return dict(sorted(written.items()))
