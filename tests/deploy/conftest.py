@@ -56,6 +56,7 @@ def exercise_every_metric(metrics: Metrics) -> None:
     metrics.set_alert_backlog(0)
     metrics.set_profit(Decimal("120.5"), Decimal("-30"), Decimal("12.3"), Decimal("2.46"))
     metrics.set_capital_policy(Policy())
+    metrics.set_strategy_hold("warming_up")
 
 
 @pytest.fixture(scope="module")
