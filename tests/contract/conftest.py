@@ -2,7 +2,10 @@
 
 "responses": the real BtcTurkClient against payloads built from the BTC Turk examples
 (tests/contract/responses_venue.py). "sim": the real BtcTurkClient over loopback HTTP to the
-simulator (btcbot.sim.testing). Both hand the tests the same small Backend surface.
+simulator (btcbot.sim.testing). "paper": the PaperExchange (dry run) with its public market data
+from the simulator through the credential-less BtcTurkClient, its account in memory. All hand the
+tests the same small Backend surface; a test that cannot apply to a backend skips with the reason
+(``Backend.skip_unless``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from btcbot.adapters.clock import ManualClock
 from btcbot.config.groups.resilience import ResilienceSettings
 from btcbot.config.secrets import Credentials
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.exchange import ExchangeClient
 
 from .responses_venue import FakeVenue
 
@@ -34,19 +38,25 @@ class Backend:
     """What a contract test may use: the client under test and a few venue controls."""
 
     name: str
-    client: BtcTurkClient
+    client: ExchangeClient
     clock: Clock
     advance: Callable[[float], None]
     set_balance: Callable[[str, Decimal], None]
+    #: The venue clock as the client measures it (the live client's ``exchange_now``), if any.
+    exchange_now: Callable[[], datetime | None] | None = None
+
+    def skip_unless(self, condition: bool, reason: str) -> None:
+        if not condition:
+            pytest.skip(f"{self.name}: {reason}")
 
 
-def _client(base_url: str, graph_url: str, key: str, secret: str, clock: Clock) -> BtcTurkClient:
+def _client(base_url: str, graph_url: str, key: str | None, secret: str | None, clock: Clock) -> BtcTurkClient:
     import random
 
     return BtcTurkClient(
         base_url=base_url,
         graph_url=graph_url,
-        credentials=Credentials(api_key=key, api_secret=SecretStr(secret)),
+        credentials=Credentials(api_key=key, api_secret=SecretStr(secret)) if key and secret else None,
         clock=clock,
         resilience=ResilienceSettings(),
         timeout_s=10.0,
@@ -62,7 +72,8 @@ def _responses_backend() -> Iterator[Backend]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         venue.install(rsps)
         key, secret = "contract-key", "YnRjYm90LWNvbnRyYWN0LXNlY3JldA=="
-        yield Backend("responses", _client(base, graph, key, secret, clock), clock, clock.advance, venue.set_balance)
+        client = _client(base, graph, key, secret, clock)
+        yield Backend("responses", client, clock, clock.advance, venue.set_balance, client.exchange_now)
 
 
 def _sim_backend() -> Iterator[Backend]:
@@ -77,16 +88,35 @@ def _sim_backend() -> Iterator[Backend]:
         def advance(seconds: float) -> None:
             sim.admin.advance(seconds)
 
-        yield Backend(
-            "sim",
-            _client(sim.base_url, sim.graph_url, sim.api_key, sim.api_secret, clock),
-            clock,
-            advance,
-            sim.admin.set_balance,
-        )
+        client = _client(sim.base_url, sim.graph_url, sim.api_key, sim.api_secret, clock)
+        yield Backend("sim", client, clock, advance, sim.admin.set_balance, client.exchange_now)
 
 
-@pytest.fixture(params=["responses", "sim"])
+def _paper_backend() -> Iterator[Backend]:
+    from btcbot.adapters.paper import MemoryPaperStateStore, PaperExchange, paper_fee_schedule
+    from btcbot.sim.testing import SimConfig, SimLinkedClock, running_simulator
+
+    with running_simulator(SimConfig(seed=7, symbols=SYMBOLS)) as sim:
+        clock = SimLinkedClock(sim)
+        market = _client(sim.base_url, sim.graph_url, None, None, clock)  # public endpoints only
+        fees = paper_fee_schedule(Decimal("10"), Decimal("20"), Decimal("0.2"))
+        paper = PaperExchange(market, MemoryPaperStateStore(), clock, fees, "TRY", START_BALANCES["TRY"],
+                              sync_interval_s=0.0, allowed_symbols=SYMBOLS)
+
+        def set_balance(asset: str, amount: Decimal) -> None:
+            paper.state.accounts.set_free(asset, amount)
+
+        for asset, amount in START_BALANCES.items():
+            set_balance(asset, amount)
+        def advance(seconds: float) -> None:
+            sim.admin.advance(seconds)
+
+        yield Backend("paper", paper, clock, advance, set_balance)
+
+
+_BACKENDS = {"responses": _responses_backend, "sim": _sim_backend, "paper": _paper_backend}
+
+
+@pytest.fixture(params=list(_BACKENDS))
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    factory = _responses_backend if request.param == "responses" else _sim_backend
-    yield from factory()
+    yield from _BACKENDS[request.param]()

@@ -16,6 +16,7 @@ and None on ``get_order``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ from btcbot.adapters.paper.state import PaperState, PaperStateStore
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import MarketData
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
-from btcbot.domain.errors import ExchangeRejected, OrderNotFound
+from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
@@ -80,7 +81,11 @@ class PaperExchange:
         book_depth: int = 50,
         sync_interval_s: float = DEFAULT_SYNC_INTERVAL_S,
         keep_days: int = DEFAULT_KEEP_DAYS,
+        allowed_symbols: Iterable[str] | None = None,
     ) -> None:
+        """``allowed_symbols`` (when given): an order for any other pair is refused with ConfigError
+        before anything happens, as the live client does (the adapter-level universe guard)."""
+        self._allowed = None if allowed_symbols is None else frozenset(parse_pair(s).symbol for s in allowed_symbols)
         self._market = market
         self._store = store
         self._clock = clock
@@ -226,6 +231,8 @@ class PaperExchange:
         ]
 
     def submit_order(self, request: OrderRequest) -> SubmitAck:
+        if self._allowed is not None and parse_pair(request.symbol).symbol not in self._allowed:
+            raise ConfigError(f"refusing an order for {request.symbol}: not one of the configured symbols")
         self._count("submit_order")
         self._sync()
         spec = self._spec(request.symbol)
