@@ -453,6 +453,7 @@ def build_paper_exchange(
         quote=settings.trading.quote_asset,
         starting_balance=settings.capital.paper_starting_balance,
         book_depth=settings.exchange.orderbook_depth,
+        allowed_symbols=settings.trading.symbols,
     )
 
 
