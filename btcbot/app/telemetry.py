@@ -198,10 +198,6 @@ class Telemetry:
             if isinstance(pending, int):
                 self.metrics.set_alert_backlog(pending)
 
-    @classmethod
-    def disabled(cls) -> Telemetry:
-        return cls()
-
     @contextmanager
     def span(self, name: str, **attributes: Any) -> Iterator[None]:
         """A tracing span around the block: on ``tracer``, else on the process-wide provider. When
