@@ -20,15 +20,15 @@ Floats appear only here, for drawing; every number in a table comes from the Dec
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 from btcbot.backtest import html_tables as t
-from btcbot.backtest.analysis import drawdowns
 from btcbot.backtest.report import BacktestReport, TradeLike
+from btcbot.backtest.roundtrips import CALC, ZERO
 from btcbot.backtest.summary import summary_lines
 from btcbot.domain.enums import Side
 
@@ -72,25 +72,67 @@ def _x(value: datetime) -> str:
 
 def thin(points: Sequence[tuple[datetime, float]], limit: int = MAX_POINTS) -> list[tuple[datetime, float]]:
     """At most ~``limit`` points: per bucket the lowest and highest, in time order; ends kept."""
-    if len(points) <= limit:
+    return thin_stream(iter(points), len(points), limit)
+
+
+def thin_stream(points: Iterator[tuple[datetime, float]], count: int,
+                limit: int = MAX_POINTS) -> list[tuple[datetime, float]]:
+    """:func:`thin` over ``count`` points read once (never all held): buckets of
+    ``ceil(2 * count / limit)`` consecutive points, each giving its first lowest and first
+    highest point in time order; the first and last points are always kept."""
+    if count <= limit:
         return list(points)
-    size = -(-len(points) * 2 // limit)  # two points per bucket
+    size = -(-count * 2 // limit)  # two points per bucket
     out: list[tuple[datetime, float]] = []
-    for start in range(0, len(points), size):
-        bucket = points[start : start + size]
-        low = min(range(len(bucket)), key=lambda i: bucket[i][1])
-        high = max(range(len(bucket)), key=lambda i: bucket[i][1])
-        out.extend(bucket[i] for i in sorted({low, high}))
-    if out[-1] != points[-1]:
-        out.append(points[-1])
-    if out[0] != points[0]:
-        out.insert(0, points[0])
+    first: tuple[datetime, float] | None = None
+    last: tuple[datetime, float] | None = None
+    low = high = None
+    low_at = high_at = 0
+    for index, point in enumerate(points):
+        if first is None:
+            first = point
+        last = point
+        offset = index % size
+        if offset == 0:
+            low, high, low_at, high_at = point, point, 0, 0
+        else:
+            assert low is not None and high is not None
+            if point[1] < low[1]:
+                low, low_at = point, offset
+            if point[1] > high[1]:
+                high, high_at = point, offset
+        if offset == size - 1 or index == count - 1:
+            assert low is not None and high is not None
+            out.extend([low] if low_at == high_at else ([low, high] if low_at < high_at else [high, low]))
+    if first is None or last is None:
+        return out
+    if out[-1] != last:
+        out.append(last)
+    if out[0] != first:
+        out.insert(0, first)
     return out
 
 
 def _line(go: Any, points: Sequence[tuple[datetime, float]], name: str, **style: Any) -> Any:
-    kept = thin(points)
+    return _trace(go, thin(points), name, **style)
+
+
+def _trace(go: Any, kept: Sequence[tuple[datetime, float]], name: str, **style: Any) -> Any:
     return go.Scatter(x=[_x(w) for w, _ in kept], y=[v for _, v in kept], name=name, mode="lines", **style)
+
+
+def _curve_points(curve: Sequence[tuple[datetime, Decimal]]) -> Iterator[tuple[datetime, float]]:
+    return ((w, float(v)) for w, v in curve)
+
+
+def _drawdown_points(curve: Sequence[tuple[datetime, Decimal]]) -> Iterator[tuple[datetime, float]]:
+    """``(time, -drawdown %)`` per point, drawdown as :func:`~btcbot.backtest.analysis.drawdowns`."""
+    peak: Decimal | None = None
+    for when, value in curve:
+        with localcontext(CALC):
+            peak = value if peak is None or value > peak else peak
+            dd = (peak - value) / peak if peak > 0 else ZERO
+        yield when, -float(dd) * 100
 
 
 def _layout(title: str, y_title: str, height: int = 460) -> dict[str, Any]:
@@ -114,9 +156,10 @@ def _div(fig: Any, div_id: str) -> str:
 
 def equity_figure(go: Any, report: BacktestReport, quote: str) -> Any:
     fig = go.Figure()
-    fig.add_trace(_line(go, [(w, float(v)) for w, v in report.benchmark_curve], "buy and hold (equal weight)",
-                        line={"color": "#ff7f0e"}))
-    fig.add_trace(_line(go, [(w, float(v)) for w, v in report.equity_curve], "strategy", line={"color": "#1f77b4"}))
+    bench, curve = report.benchmark_curve, report.equity_curve
+    fig.add_trace(_trace(go, thin_stream(_curve_points(bench), len(bench)), "buy and hold (equal weight)",
+                         line={"color": "#ff7f0e"}))
+    fig.add_trace(_trace(go, thin_stream(_curve_points(curve), len(curve)), "strategy", line={"color": "#1f77b4"}))
     stops = report.timeline.stops if report.timeline else ()
     for stop in stops:
         fig.add_vrect(x0=_x(stop.start), x1=_x(stop.end), fillcolor="#e0c36c", opacity=0.25, line_width=0)
@@ -131,10 +174,9 @@ def drawdown_figure(go: Any, report: BacktestReport) -> Any:
     fig = go.Figure()
     for name, curve, color in (("strategy", report.equity_curve, "#d62728"),
                                ("buy and hold", report.benchmark_curve, "#ff7f0e")):
-        dds = drawdowns([v for _, v in curve])
-        points = [(w, -float(d) * 100) for (w, _), d in zip(curve, dds, strict=True)]
         fill = "tozeroy" if name == "strategy" else None
-        fig.add_trace(_line(go, points, f"{name} drawdown", line={"color": color}, fill=fill))
+        kept = thin_stream(_drawdown_points(curve), len(curve))
+        fig.add_trace(_trace(go, kept, f"{name} drawdown", line={"color": color}, fill=fill))
     fig.update_layout(**_layout("Drawdown from the running peak", "drawdown (%)", height=360))
     return fig
 
