@@ -49,9 +49,13 @@ from btcbot.app.hold_report import HoldTracker, describe
 from btcbot.app.replay_capture import decision_inputs
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
+from btcbot.contracts.data_feed import DataFeed
 from btcbot.contracts.exchange import ExchangeClient
+from btcbot.contracts.orders import OrderManager
 from btcbot.contracts.persistence import UnitOfWork
+from btcbot.contracts.portfolio import Portfolio, PortfolioInputs
 from btcbot.contracts.records import TradingStateRecord
+from btcbot.contracts.risk import RiskManager
 from btcbot.contracts.strategy import HoldReason, MarketSnapshot, Strategy
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import AuthError, ExchangeError
@@ -65,11 +69,8 @@ from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
 from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
 from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus
 from btcbot.services.execution.fetch_plan import LocalBooks
-from btcbot.services.market_feed import MarketFeed, MarketState
-from btcbot.services.order_service import OrderService
-from btcbot.services.portfolio_service import PortfolioInputs, PortfolioService
+from btcbot.services.market_feed import MarketState
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService, SyncResult
-from btcbot.services.risk.engine import RiskEngine
 from btcbot.services.state_service import STICKY_PREFIXES, StateService
 
 T = TypeVar("T")
@@ -95,10 +96,10 @@ class CycleDeps:
     exchange: ExchangeClient
     uow: Callable[[], UnitOfWork]
     strategy: Strategy
-    risk: RiskEngine
-    portfolio: PortfolioService
-    feed: MarketFeed
-    orders: OrderService
+    risk: RiskManager
+    portfolio: Portfolio
+    feed: DataFeed
+    orders: OrderManager
     reconciler: ReconcileService
     state: StateService
     failpoints: Failpoints

@@ -20,11 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from btcbot.contracts.risk import PostTradeResult, RiskManager
 from btcbot.domain.enums import Side
 from btcbot.domain.intents import Approved, DecisionCode, Denied, OrderIntent, RiskDecision
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import CapitalPolicySnapshot, estimated_fee
-from btcbot.services.risk.engine import PostTradeResult, RiskEngine
 from btcbot.sim.admin_client import SimAdmin
 from btcbot.sim.testing import SimHandle
 
@@ -53,7 +53,7 @@ class Approval:
 class RecordingRisk:
     """The real risk engine, recording what it saw and decided (for the invariant checks)."""
 
-    def __init__(self, inner: RiskEngine, current_cycle: Callable[[], int]) -> None:
+    def __init__(self, inner: RiskManager, current_cycle: Callable[[], int]) -> None:
         self.inner = inner
         self._current_cycle = current_cycle
         self.approvals: dict[int, Approval] = {}

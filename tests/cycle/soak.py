@@ -22,6 +22,7 @@ from btcbot.app.admin import reconcile
 from btcbot.app.wiring import breaker_settings
 from btcbot.config.secrets import load_credentials
 from btcbot.config.settings import load_settings
+from btcbot.contracts.risk import RiskManager
 from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
 from btcbot.domain.market import Ticker
@@ -29,7 +30,6 @@ from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
 from btcbot.services.candle_store import MemoryCandleStore
 from btcbot.services.market_feed import MarketState
-from btcbot.services.risk.engine import RiskEngine
 from btcbot.sim.config import SimConfig
 from btcbot.sim.testing import SimLinkedClock, running_simulator
 from cycle.chaos import Approval, FaultSchedule, RecordingRisk, batch_violations, cap_violations
@@ -57,7 +57,7 @@ def run_soak(
     tmp_path: Path,
     cycles: int,
     faults: bool = True,
-    risk: Callable[[RiskEngine, Callable[[], int]], RecordingRisk] = RecordingRisk,
+    risk: Callable[[RiskManager, Callable[[], int]], RecordingRisk] = RecordingRisk,
 ) -> SoakReport:
     url = sqlite_url(tmp_path / "soak.db")
     upgrade(url)
@@ -87,7 +87,7 @@ def run_soak(
                     return int(conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar() or 0)
 
             recorder = risk(cycle.d.risk, current_cycle)
-            cycle.d.risk = recorder  # type: ignore[assignment]
+            cycle.d.risk = recorder
             universe = tuple(settings.trading.symbols)
             cap = settings.capital
             schedule = FaultSchedule(random.Random(SEED))
@@ -389,7 +389,7 @@ def run_mutation_soak(
     hang_s: float = 2.5,
     api_timeout_s: float = 2.0,
     progress: Callable[[int, MutationSoakReport | None], None] | None = None,
-    risk: Callable[[RiskEngine, Callable[[], int]], RecordingRisk] = RecordingRisk,
+    risk: Callable[[RiskManager, Callable[[], int]], RecordingRisk] = RecordingRisk,
     wrap_exchange: Callable[[Any], Any] | None = None,
 ) -> MutationSoakReport:
     """Issue 11's reply-mutation soak: ``cycles`` cycles of the real bot (``btcbot run``'s cycle
@@ -448,7 +448,7 @@ def run_mutation_soak(
                     return int(conn.execute(text("SELECT max(cycle_id) FROM cycles")).scalar() or 0)
 
             recorder = risk(cycle.d.risk, current_cycle)
-            cycle.d.risk = recorder  # type: ignore[assignment]
+            cycle.d.risk = recorder
             sim.app.counters.reset()
 
             def one_cycle(n: int) -> None:
