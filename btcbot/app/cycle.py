@@ -88,6 +88,7 @@ class CycleResult:
     trading_state: TradingState
     decisions: tuple[str, ...] = ()
     equity: Decimal | None = None  # None: unknown (a held coin has no price this cycle)
+    hold_reason: str | None = None  # "<code>: <detail>" when nothing was sent (btcbot.app.hold_report)
 
 
 @dataclass
@@ -467,4 +468,5 @@ def _finished(
         submitted=facts.submitted, trading_state=new_state, decisions=tuple(summary),
         # unknown, never as if the unpriced coin were worth 0
         equity=priced_view.equity if priced_view is not None else None,
+        hold_reason=describe(facts.hold),
     )

@@ -21,6 +21,7 @@ from btcbot.app.hold_report import NOT_REPORTED, HoldTracker, risk_hold, strateg
 from btcbot.app.operations import start
 from btcbot.app.status import status
 from btcbot.cli.commands.status_view import render
+from btcbot.cli.main import main
 from btcbot.config.settings import Settings, load_settings
 from btcbot.contracts.strategy import HoldReason, MarketSnapshot
 from btcbot.domain.enums import OrderType, Side, TradingState
@@ -29,6 +30,7 @@ from btcbot.domain.portfolio import PortfolioView
 from btcbot.observability.metrics import Metrics
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock, running_simulator
+from cycle.harness import wall_sim_config
 
 SYMBOLS = ("AVAXTRY", "BTCTRY", "ETHTRY", "SOLTRY", "XRPTRY")
 
@@ -78,6 +80,7 @@ def test_warming_up_is_said_in_the_cycle_log_status_and_metric(short_sim: SimHan
 
     detail = f"warming up: 10 of 144 bars ({', '.join(SYMBOLS)})"
     assert [r["hold_reason"] for r in finished] == [f"warming_up: {detail}"]
+    assert result.hold_reason == f"warming_up: {detail}"
     assert 'strategy_holding{reason="warming_up"} 1.0' in metrics
 
     doc = status(settings, clock=SimLinkedClock(short_sim))
@@ -99,6 +102,22 @@ def test_an_old_user_strategy_runs_unchanged_and_is_reported_as_not_reported(
     assert 'strategy_holding{reason="not_reported"} 1.0' in metrics
     doc = status(settings, clock=SimLinkedClock(short_sim))
     assert (doc["strategy_hold_code"], doc["strategy_hold_reason"]) == ("not_reported", NOT_REPORTED.detail)
+
+
+def test_the_once_summary_says_why_it_held_instead_of_no_intents(
+    tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_cwd / 'paper.db'}"
+    upgrade(db)
+    with running_simulator(wall_sim_config(history_minutes=600)) as sim:  # wall clock: fresh tickers
+        for name, value in {"BTCBOT_EXCHANGE__BASE_URL": sim.base_url, "BTCBOT_EXCHANGE__GRAPH_URL": sim.graph_url,
+                            "BTCBOT_DATABASE__URL": db, "BTCBOT_OBSERVABILITY__LOG_FORMAT": "console"}.items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert main(["once"]) == 0
+        out = capsys.readouterr().out
+    assert "cycle 1: held (warming_up: warming up: " in out and " of 144 bars (" in out, out
+    assert "no intents" not in out
 
 
 # ---- the tracker, without a cycle ----------------------------------------------------------------

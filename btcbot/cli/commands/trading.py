@@ -30,14 +30,14 @@ def _print_cycle(outcome: object) -> None:
         report(f"cycle skipped (safe mode): {outcome.error}", event="cycle.summary", outcome="skipped",
                safe_mode=True, reasons=[outcome.error or ""])
         return
-    decisions = ", ".join(r.decisions) or "no intents"
+    decisions = ", ".join(r.decisions) or (f"held ({r.hold_reason})" if r.hold_reason else "no intents")
     mode = f" SAFE MODE: {'; '.join(r.reasons)}" if r.safe_mode else ""
     # None: a held coin had no price this cycle; never print a total that counts it as 0.
     equity = f" equity {fmt_amount(r.equity, 2)}" if r.equity is not None else " equity unknown"
     report(f"cycle {r.cycle_id}: {decisions}; sent {r.submitted}; state {r.trading_state}{equity}{mode}",
            event="cycle.summary", cycle_id=r.cycle_id, outcome="safe_mode" if r.safe_mode else "ok",
            decisions=list(r.decisions), submitted=r.submitted, trading_state=str(r.trading_state),
-           equity=r.equity, safe_mode=r.safe_mode, reasons=list(r.reasons))
+           equity=r.equity, safe_mode=r.safe_mode, reasons=list(r.reasons), hold_reason=r.hold_reason)
 
 
 @click.command("once")
