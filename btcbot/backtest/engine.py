@@ -385,7 +385,8 @@ class BacktestEngine:
             view: PortfolioView | None = None
             if current:
                 snapshot = MarketSnapshot.from_windows(now, self._interval, LastCloseTickers(prices, seen), views)
-                tradable = tuple(s for s in self._symbols if s in current)
+                tradable = self._symbols if len(current) == len(self._symbols) else tuple(
+                    s for s in self._symbols if s in current)
                 if may_act is None or may_act(snapshot, tradable):
                     run.settle_previous()
                     mark.state = run.state
