@@ -22,11 +22,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from btcbot.app.telemetry import Telemetry
+from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerStatus
 from btcbot.domain.enums import Side
 from btcbot.domain.intents import Approved, Denied, RiskDecision
 from btcbot.domain.symbols import parse_pair
-from btcbot.persistence.protocols import UnitOfWork
 from btcbot.services.accounting import take_unknown_basis
 from btcbot.services.execution.corrections import BalanceDrift
 from btcbot.services.market_feed import MarketState
