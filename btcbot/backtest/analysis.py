@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
+from itertools import islice
 
 from btcbot.backtest.roundtrips import CALC, ZERO, RoundTrip
 
@@ -139,7 +140,7 @@ def monthly_returns(curve: Sequence[tuple[datetime, Decimal]]) -> list[tuple[str
     # The first point is the starting equity, the base of the first month (never a month alone).
     month = month_key(curve[1][0] if len(curve) > 1 else curve[0][0])
     with localcontext(CALC):
-        for when, value in curve[1:]:
+        for when, value in islice(curve, 1, None):
             key = month_key(when)
             if key != month:
                 out.append((month, last / base - 1 if base > 0 else None))

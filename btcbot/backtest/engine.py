@@ -46,6 +46,7 @@ from decimal import Decimal
 from btcbot.backtest.bars import default_rules, iter_aggregate
 from btcbot.backtest.book import BacktestBook
 from btcbot.backtest.fills import FillModel
+from btcbot.backtest.series import TimeSeries
 from btcbot.backtest.windows import LastCloseTickers, RiskCalendar, WindowView, merge_bars
 from btcbot.config.params import capital_params, risk_params
 from btcbot.config.settings import Settings
@@ -87,7 +88,8 @@ class BarDecision:
 @dataclass
 class BacktestResult:
     interval_s: int
-    equity_curve: list[tuple[datetime, Decimal]] = field(default_factory=list)
+    #: (bar close, equity) per strategy bar, stored compactly (reads like a list of pairs).
+    equity_curve: TimeSeries = field(default_factory=TimeSeries)
     exposures: list[Decimal] = field(default_factory=list)
     trades: list[Fill] = field(default_factory=list)
     denials: Counter[str] = field(default_factory=Counter)

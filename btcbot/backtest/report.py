@@ -62,6 +62,7 @@ from btcbot.backtest.report_render import (
     write_report,
 )
 from btcbot.backtest.roundtrips import OpenPosition, Pairing, RoundTrip, pair_fills
+from btcbot.backtest.series import TimeSeries
 from btcbot.backtest.timeline import StateChange, Timeline, build_timeline
 from btcbot.domain.enums import Side
 from btcbot.domain.market import Candle
@@ -161,11 +162,12 @@ class RunContext:
 @dataclass(frozen=True, slots=True)
 class BacktestReport:
     interval_s: int
-    equity_curve: tuple[tuple[datetime, Decimal], ...]
+    #: A tuple, or the run's compact :class:`~btcbot.backtest.series.TimeSeries` (read-only).
+    equity_curve: Sequence[tuple[datetime, Decimal]]
     exposures: tuple[Decimal, ...]
     trades: tuple[TradeLike, ...]
     risk_denials: tuple[tuple[str, int], ...]
-    benchmark_curve: tuple[tuple[datetime, Decimal], ...]
+    benchmark_curve: Sequence[tuple[datetime, Decimal]]
     strategy: Metrics
     benchmark: Metrics
     round_trips: tuple[RoundTrip, ...] = ()
@@ -175,6 +177,11 @@ class BacktestReport:
     worst_trade: RoundTrip | None = None
     monthly: tuple[tuple[str, Decimal | None, Decimal | None], ...] = ()
     timeline: Timeline | None = None
+
+
+def _frozen(curve: EquityCurve) -> Sequence[tuple[datetime, Decimal]]:
+    """The curve as the report keeps it: a TimeSeries or tuple as is (no per-point copy)."""
+    return curve if isinstance(curve, TimeSeries | tuple) else tuple(curve)
 
 
 def bar_returns(values: Sequence[Decimal]) -> list[Decimal]:
@@ -248,7 +255,7 @@ def compute_metrics(
         raise ValueError("interval_s must be positive")
     if exposures is not None and len(exposures) != len(curve):
         raise ValueError(f"exposures has {len(exposures)} points, equity curve {len(curve)}")
-    values = [equity for _, equity in curve]
+    values = list(curve.values) if isinstance(curve, TimeSeries) else [equity for _, equity in curve]
     sharpe, sortino = _sharpe_sortino(values, interval_s)
     paired = pairing if pairing is not None else pair_fills(trades)
     stats = trade_stats(paired.trips)
@@ -325,11 +332,11 @@ def build_report(
                                   ctx.state_changes)
     return BacktestReport(
         interval_s=interval_s,
-        equity_curve=tuple(equity_curve),
+        equity_curve=_frozen(equity_curve),
         exposures=tuple(exposures),
         trades=tuple(trades),
         risk_denials=tuple(sorted((str(code), int(n)) for code, n in risk_denials.items())),
-        benchmark_curve=tuple(benchmark_curve),
+        benchmark_curve=_frozen(benchmark_curve),
         strategy=compute_metrics(equity_curve, interval_s, trades, exposures, slippage, pairing),
         benchmark=compute_metrics(benchmark_curve, interval_s, benchmark_trades, benchmark_exposures),
         round_trips=pairing.trips,
@@ -346,7 +353,7 @@ def build_report(
 class Benchmark:
     """Buy-and-hold equal weight: its curve, its (initial) buys and its exposure per point."""
 
-    curve: tuple[tuple[datetime, Decimal], ...]
+    curve: Sequence[tuple[datetime, Decimal]]  # a tuple, or a TimeSeries (streamed runs)
     trades: tuple[TradeRecord, ...]
     exposures: tuple[Decimal, ...]
 

@@ -10,7 +10,7 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from btcbot.backtest.analysis import TradeStats
 from btcbot.backtest.roundtrips import CALC, ZERO, OpenPosition, RoundTrip
+from btcbot.backtest.series import TimeSeries, times_of
 from btcbot.backtest.timeline import RiskStop, Segment, Timeline
 
 if TYPE_CHECKING:
@@ -153,20 +154,23 @@ def _benchmark_at(report: BacktestReport) -> Iterator[Decimal | None]:
     """Per equity point, the benchmark value at the same time (None if absent): the last
     benchmark point with that time. A merge of the two time-sorted curves (no per-point dict)."""
     bench = report.benchmark_curve
-    if any(bench[i][0] > bench[i + 1][0] for i in range(len(bench) - 1)):  # unsorted: look up
+    time_at: Callable[[int], datetime] = (
+        bench.time_at if isinstance(bench, TimeSeries) else [when for when, _ in bench].__getitem__)
+    n = len(bench)
+    if any(time_at(i) > time_at(i + 1) for i in range(n - 1)):  # unsorted: look each time up
         lookup = dict(bench)
-        for when, _ in report.equity_curve:
+        for when in times_of(report.equity_curve):
             yield lookup.get(when)
         return
-    j, n = 0, len(bench)
-    for when, _ in report.equity_curve:
-        while j < n and bench[j][0] < when:
+    j = 0
+    for when in times_of(report.equity_curve):
+        while j < n and time_at(j) < when:
             j += 1
         found: Decimal | None = None
-        while j < n and bench[j][0] == when:
+        while j < n and time_at(j) == when:
             found = bench[j][1]
             j += 1
-        if found is None and j > 0 and bench[j - 1][0] == when:
+        if found is None and j > 0 and time_at(j - 1) == when:
             found = bench[j - 1][1]
         yield found
 

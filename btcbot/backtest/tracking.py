@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 
 from btcbot.backtest.report import _CALC, Benchmark, TradeRecord
+from btcbot.backtest.series import TimeSeries
 from btcbot.domain.enums import Side
 from btcbot.domain.market import Candle
 
@@ -60,7 +61,7 @@ class PriceTrack:
         self._sample_s = sample_s
         self._quantities: list[tuple[str, Decimal]] | None = None
         self.trades: tuple[TradeRecord, ...] = ()
-        self.curve: list[tuple[datetime, Decimal]] = []
+        self.curve = TimeSeries()
         self.exposures: list[Decimal] = []
         self.last_prices: Mapping[str, Decimal] = {}
         self.samples: dict[str, list[tuple[datetime, Decimal]]] = {s: [] for s in self.symbols}
@@ -127,4 +128,4 @@ class PriceTrack:
         """The benchmark as :func:`~btcbot.backtest.report.buy_and_hold` returns it."""
         if not self.bought:
             raise ValueError("no moment at which every symbol had a close: no buy-and-hold benchmark")
-        return Benchmark(tuple(self.curve), self.trades, tuple(self.exposures))
+        return Benchmark(self.curve, self.trades, tuple(self.exposures))
