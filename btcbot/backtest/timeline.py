@@ -20,12 +20,14 @@ the first bar after it, or at the last bar's close when it lasts to the end (``o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
+from typing import Any
 
 from btcbot.backtest.roundtrips import CALC, ZERO
+from btcbot.backtest.series import TimeSeries, times_of
 from btcbot.domain.enums import TradingState
 
 StateChange = tuple[datetime, TradingState, tuple[str, ...]]
@@ -80,16 +82,22 @@ class Timeline:
     derived: bool
 
 
-def drawdown_tiers(values: Sequence[Decimal], tiers: Sequence[Decimal]) -> list[int]:
-    """Per point, how many of ``tiers`` the drawdown from the running peak has reached."""
-    out: list[int] = []
+def _iter_tiers(values: Iterable[Decimal], tiers: Sequence[Decimal]) -> Iterator[int]:
     peak: Decimal | None = None
-    with localcontext(CALC):
-        for value in values:
+    for value in values:
+        with localcontext(CALC):
             peak = value if peak is None or value > peak else peak
             dd = ZERO if peak <= 0 else max(ZERO, 1 - value / peak)
-            out.append(sum(1 for tier in tiers if dd >= tier))
-    return out
+        yield sum(1 for tier in tiers if dd >= tier)
+
+
+def drawdown_tiers(values: Sequence[Decimal], tiers: Sequence[Decimal]) -> list[int]:
+    """Per point, how many of ``tiers`` the drawdown from the running peak has reached."""
+    return list(_iter_tiers(values, tiers))
+
+
+#: One run of consecutive bars with the same row: [state, reasons, tier, in_cash, first index, bars].
+_Run = list[Any]
 
 
 def build_timeline(
@@ -99,17 +107,22 @@ def build_timeline(
     multipliers: Sequence[Decimal],
     state_changes: Sequence[StateChange] | None = None,
 ) -> Timeline:
-    """Segments and risk stops of one run (``exposures`` aligned with ``curve``)."""
+    """Segments and risk stops of one run (``exposures`` aligned with ``curve``).
+
+    The bars are read once and kept as runs of equal (state, reasons, tier, in cash) rows, so a
+    year of minutes costs a few thousand runs, not a row per bar.
+    """
     if len(multipliers) != len(tiers) + 1:
         raise ValueError("need exactly one more drawdown multiplier than tiers")
-    levels = drawdown_tiers([v for _, v in curve], tiers)
+    values = curve.values if isinstance(curve, TimeSeries) else [v for _, v in curve]
     changes = sorted(state_changes or (), key=lambda c: c[0])
     derived = state_changes is None
-    rows: list[tuple[TradingState, tuple[str, ...], int, bool]] = []
+    runs: list[_Run] = []
     pointer, state = 0, TradingState.ACTIVE
     reasons: tuple[str, ...] = ()
-    for index, (when, _) in enumerate(curve):
-        tier = levels[index]
+    levels = _iter_tiers(values, tiers)
+    for index, when in enumerate(times_of(curve)):
+        tier = next(levels)
         if derived:
             stopped = multipliers[tier] == 0
             state = TradingState.REDUCING if stopped else TradingState.ACTIVE
@@ -119,48 +132,65 @@ def build_timeline(
                 _, state, reasons = changes[pointer]
                 pointer += 1
         exposure = exposures[index] if index < len(exposures) else ZERO
-        rows.append((state, tuple(reasons), tier, exposure == 0))
-    times = [when for when, _ in curve]
-    segments = _segments(times, rows, multipliers)
-    return Timeline(tuple(segments), tuple(_stops(times, rows)), tuple(tiers), derived)
+        row = (state, tuple(reasons), tier, exposure == 0)
+        last = runs[-1] if runs else None
+        if last is not None and (last[0], last[1], last[2], last[3]) == row:
+            last[5] += 1
+        else:
+            runs.append([*row, index, 1])
+
+    def time_at(index: int) -> datetime:
+        return curve.time_at(index) if isinstance(curve, TimeSeries) else curve[index][0]
+
+    count = len(curve)
+    segments = _segments(time_at, count, runs, multipliers)
+    return Timeline(tuple(segments), tuple(_stops(time_at, count, runs)), tuple(tiers), derived)
 
 
-def _end(times: Sequence[datetime], stop: int) -> tuple[datetime, bool]:
+def _end(time_at: Callable[[int], datetime], count: int, stop: int) -> tuple[datetime, bool]:
     """End time of a run that covers indexes < ``stop``, and whether it lasts to the end."""
-    return (times[stop], False) if stop < len(times) else (times[-1], True)
+    return (time_at(stop), False) if stop < count else (time_at(count - 1), True)
 
 
-def _segments(times: Sequence[datetime], rows: Sequence[tuple[TradingState, tuple[str, ...], int, bool]],
+def _segments(time_at: Callable[[int], datetime], count: int, runs: Sequence[_Run],
               multipliers: Sequence[Decimal]) -> list[Segment]:
+    """Maximal groups of consecutive bars with the same (state, reasons, tier)."""
     out: list[Segment] = []
-    first = 0
-    for index in range(1, len(rows) + 1):
-        if index < len(rows) and rows[index][:3] == rows[first][:3]:
-            continue
-        state, reasons, tier, _ = rows[first]
-        end, ongoing = _end(times, index)
-        cash = sum(1 for row in rows[first:index] if row[3])
-        out.append(Segment(times[first], end, index - first, cash, state, reasons, tier, multipliers[tier], ongoing))
-        first = index
+    start = 0
+    while start < len(runs):
+        state, reasons, tier, _, first, _ = runs[start]
+        stop = start
+        while stop + 1 < len(runs) and runs[stop + 1][:3] == runs[start][:3]:
+            stop += 1
+        group = runs[start : stop + 1]
+        end_index = group[-1][4] + group[-1][5]
+        end, ongoing = _end(time_at, count, end_index)
+        cash = sum(run[5] for run in group if run[3])
+        out.append(Segment(time_at(first), end, end_index - first, cash, state, reasons, tier, multipliers[tier],
+                           ongoing))
+        start = stop + 1
     return out
 
 
-def _stops(times: Sequence[datetime], rows: Sequence[tuple[TradingState, tuple[str, ...], int, bool]]) -> list[RiskStop]:
+def _stops(time_at: Callable[[int], datetime], count: int, runs: Sequence[_Run]) -> list[RiskStop]:
+    """Maximal groups of consecutive bars whose state is not ACTIVE."""
     out: list[RiskStop] = []
     index = 0
-    while index < len(rows):
-        if rows[index][0] is TradingState.ACTIVE:
+    while index < len(runs):
+        if runs[index][0] is TradingState.ACTIVE:
             index += 1
             continue
-        first = index
-        while index < len(rows) and rows[index][0] is not TradingState.ACTIVE:
+        start = index
+        while index < len(runs) and runs[index][0] is not TradingState.ACTIVE:
             index += 1
-        run = rows[first:index]
-        states = tuple(dict.fromkeys(row[0] for row in run))
-        reasons = tuple(dict.fromkeys(code for row in run for code in row[1]))
-        end, ongoing = _end(times, index)
-        out.append(RiskStop(times[first], end, index - first, sum(1 for row in run if row[3]), states, reasons,
-                            max(row[2] for row in run), ongoing))
+        group = runs[start:index]
+        first = group[0][4]
+        end_index = group[-1][4] + group[-1][5]
+        states = tuple(dict.fromkeys(run[0] for run in group))
+        reasons = tuple(dict.fromkeys(code for run in group for code in run[1]))
+        end, ongoing = _end(time_at, count, end_index)
+        out.append(RiskStop(time_at(first), end, end_index - first, sum(run[5] for run in group if run[3]), states,
+                            reasons, max(run[2] for run in group), ongoing))
     return out
 
 
