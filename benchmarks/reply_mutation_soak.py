@@ -79,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"cycles                  {figures['cycles']} (+{figures['quiet_settle_cycles']} quiet settle cycles)")
     print(f"requests                {figures['requests']} ({figures['private_requests']} private)")
+    print(f"mutated replies         {figures['mutated_replies']} = "
+          f"{figures['mutated_share_of_private_requests']:.1%} of private requests")
     print(f"faulted requests        {figures['faulted_requests']} = "
-          f"{figures['faulted_share_of_private_requests']:.1%} of private requests")
+          f"{figures['faulted_share_of_requests']:.1%} of all requests (incl. "
+          f"{figures['stale_ticker_cycles']} cycles of stale-ticker windows)")
     print(f"(route, class) covered  {figures['route_class_pairs_covered']}/{figures['route_class_pairs_total']}"
           " on the private routes the bot called"
           + (f"; never called: {', '.join(figures['private_routes_never_called'])}"

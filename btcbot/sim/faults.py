@@ -156,6 +156,13 @@ class FaultRegistry:
         with self._lock:
             self._entries.clear()
 
+    def remove_kind(self, kind: str) -> int:
+        """Remove every fault of ``kind``; returns how many were removed."""
+        with self._lock:
+            before = len(self._entries)
+            self._entries = [e for e in self._entries if e.spec.kind != kind]
+            return before - len(self._entries)
+
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{"route": e.route, "remaining": e.remaining, **asdict(e.spec)} for e in self._entries]

@@ -176,7 +176,12 @@ class MutationSchedule:
     rng: random.Random
     rates: dict[str, float]
     hang_s: float
+    #: Chance per cycle of a stale-ticker window (1-2 cycles of safe mode, in which the bot
+    #: cancels its resting buys, so DELETE /api/v1/order is exercised too); 0 = none.
+    stale_rate: float = 0.0
     armed: dict[str, int] = field(default_factory=dict)
+    stale_cycles: int = 0
+    _stale_left: int = 0
     _queues: dict[str, list[str]] = field(default_factory=dict)
 
     def _next_class(self, route: str) -> str:
@@ -193,7 +198,14 @@ class MutationSchedule:
     def apply(self, sim: SimHandle) -> None:
         from btcbot.sim.faults import FaultSpec
 
-        waiting = {f["route"] for f in sim.app.faults.describe()}
+        waiting = {f["route"] for f in sim.app.faults.describe() if f["kind"] == "mutate"}
+        sim.app.faults.remove_kind("stale_ticker")
+        if self._stale_left == 0 and self.stale_rate > 0 and self.rng.random() < self.stale_rate:
+            self._stale_left = self.rng.randint(1, 2)
+        if self._stale_left > 0:
+            self._stale_left -= 1
+            self.stale_cycles += 1
+            sim.app.faults.add("GET /api/v2/ticker", FaultSpec(kind="stale_ticker", seconds=900))
         for route, rate in self.rates.items():
             if route.lower() in waiting or self.rng.random() >= rate:
                 continue

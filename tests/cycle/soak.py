@@ -195,6 +195,7 @@ class MutationSoakReport:
     #: cycle -> "route class" of every mutated reply in that cycle (for triage)
     cycle_mutations: dict[int, list[str]] = field(default_factory=dict)
     first_reducing_cycle: int | None = None
+    stale_cycles: int = 0
 
     def mutations_before(self, cycle: int, span: int = 6) -> dict[int, list[str]]:
         return {n: self.cycle_mutations[n] for n in range(max(1, cycle - span), cycle + 1) if n in self.cycle_mutations}
@@ -216,6 +217,11 @@ class MutationSoakReport:
             "faulted_requests": int(c["faulted"]),
             "faulted_share_of_private_requests": round(c["faulted"] / private, 4) if private else 0.0,
             "faulted_share_of_requests": round(c["faulted"] / c["requests"], 4) if c["requests"] else 0.0,
+            "mutated_replies": sum(v for k, v in c["replies"].items() if k != "unchanged"),
+            "mutated_share_of_private_requests": (
+                round(sum(v for k, v in c["replies"].items() if k != "unchanged") / private, 4) if private else 0.0
+            ),
+            "stale_ticker_cycles": self.stale_cycles,
             "replies": replies,
             "route_class_pairs_covered": len(covered & pairs),
             "route_class_pairs_total": len(pairs),
@@ -391,6 +397,7 @@ def run_mutation_soak(
     progress: Callable[[int, MutationSoakReport | None], None] | None = None,
     risk: Callable[[RiskManager, Callable[[], int]], RecordingRisk] = RecordingRisk,
     wrap_exchange: Callable[[Any], Any] | None = None,
+    stale_rate: float = 0.03,
 ) -> MutationSoakReport:
     """Issue 11's reply-mutation soak: ``cycles`` cycles of the real bot (``btcbot run``'s cycle
     code, in-process) against the simulator with a seeded schedule of reply mutations over every
@@ -431,7 +438,8 @@ def run_mutation_soak(
             exchange = wrap_exchange(exchange)
         app = operations.start(settings, clock=clock, exchange=exchange, candle_store=MemoryCandleStore())
         universe = tuple(settings.trading.symbols)
-        schedule = MutationSchedule(random.Random(seed), dict(MUTATION_RATES if rates is None else rates), hang_s)
+        schedule = MutationSchedule(random.Random(seed), dict(MUTATION_RATES if rates is None else rates), hang_s,
+                                    stale_rate)
         violations: list[str] = []
         halts: list[str] = []
         outcomes: Counter[str] = Counter()
@@ -508,4 +516,5 @@ def run_mutation_soak(
         violations.append(f"end: trading state {book.trading_state}")
     return MutationSoakReport(cycles, quiet_cycles, seed, violations, outcomes, counters, halts, state, book,
                               plan_rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started,
-                              cycle_mutations, first_reducing[0] if first_reducing else None)
+                              cycle_mutations, first_reducing[0] if first_reducing else None,
+                              schedule.stale_cycles)
