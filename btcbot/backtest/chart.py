@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from itertools import chain
 from pathlib import Path
 
-from btcbot.backtest.report import drawdowns
+from btcbot.backtest.roundtrips import CALC, ZERO
 
 Color = tuple[int, int, int]
 
@@ -156,13 +157,28 @@ class _Panel:
 
 
 def _plot(
-    canvas: Canvas, panel: _Panel, values: Sequence[Decimal], low: Decimal, high: Decimal, color: Color
+    canvas: Canvas, panel: _Panel, values: Iterable[Decimal], count: int, low: Decimal, high: Decimal, color: Color
 ) -> None:
-    points = [(panel.x(i, len(values)), panel.y(v, low, high)) for i, v in enumerate(values)]
-    if len(points) == 1:
-        canvas.set(*points[0], color)
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        canvas.line(x0, y0, x1, y1, color)
+    """The ``count`` values joined by lines (read once: a long curve is never held as points)."""
+    points = ((panel.x(i, count), panel.y(v, low, high)) for i, v in enumerate(values))
+    if count == 1:
+        canvas.set(*next(points), color)
+        return
+    previous = next(points, None)
+    for point in points:
+        assert previous is not None
+        canvas.line(previous[0], previous[1], point[0], point[1], color)
+        previous = point
+
+
+def _depths(equity: Iterable[Decimal]) -> Iterator[Decimal]:
+    """``-drawdown`` per point, as :func:`~btcbot.backtest.analysis.drawdowns` computes it."""
+    peak: Decimal | None = None
+    for value in equity:
+        with localcontext(CALC):
+            peak = value if peak is None or value > peak else peak
+            dd = (peak - value) / peak if peak > 0 else ZERO
+        yield -dd  # negated in the caller's context, as ``-d for d in drawdowns(...)`` was
 
 
 def draw_chart(
@@ -179,27 +195,31 @@ def draw_chart(
     upper = _Panel(layout.margin, layout.margin, right, layout.margin + top_height)
     lower = _Panel(layout.margin, upper.bottom + layout.gap, right, layout.height - 1 - layout.margin)
 
-    every = list(equity) + list(benchmark)
-    low, high = min(every), max(every)
+    low, high = min(chain(equity, benchmark)), max(chain(equity, benchmark))
     if benchmark:
-        _plot(canvas, upper, benchmark, low, high, BENCHMARK)
-    _plot(canvas, upper, equity, low, high, EQUITY)  # drawn last: the strategy stays on top
+        _plot(canvas, upper, benchmark, len(benchmark), low, high, BENCHMARK)
+    _plot(canvas, upper, equity, len(equity), low, high, EQUITY)  # drawn last: the strategy stays on top
 
     # Drawdown is 0 at the panel's top edge and grows downwards; the area above the line is shaded.
-    depth = [-d for d in drawdowns(equity)]
-    deepest = min(depth) if min(depth) < 0 else Decimal(-1)  # no drawdown: a flat line on top
+    # The depths are recomputed per pass (a long curve is never held as a list of them).
+    lowest = min(_depths(equity))
+    deepest = lowest if lowest < 0 else Decimal(-1)  # no drawdown: a flat line on top
     zero_y = lower.y(Decimal(0), deepest, Decimal(0))
-    points = [(lower.x(i, len(depth)), lower.y(d, deepest, Decimal(0))) for i, d in enumerate(depth)]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    count = len(equity)
+    points = ((lower.x(i, count), lower.y(d, deepest, Decimal(0))) for i, d in enumerate(_depths(equity)))
+    previous = next(points)
+    for x1, y1 in points:
+        x0, y0 = previous
         for x in range(x0, x1 + 1):  # every column between two points, y interpolated in integers
             canvas.line(x, zero_y, x, y0 + (y1 - y0) * (x - x0) // max(x1 - x0, 1), DRAWDOWN_FILL)
-    _plot(canvas, lower, depth, deepest, Decimal(0), DRAWDOWN)
+        previous = (x1, y1)
+    _plot(canvas, lower, _depths(equity), count, deepest, Decimal(0), DRAWDOWN)
 
     if layout.labels:
         scale = layout.font_scale
         _label(canvas, upper.left + 3, upper.top + 3, format_label(high, 2), scale)
         _label(canvas, upper.left + 3, upper.bottom - 3 - 5 * scale, format_label(low, 2), scale)
-        deepest_text = format_label(min(depth) * 100, 1) + "%"
+        deepest_text = format_label(lowest * 100, 1) + "%"
         _label(canvas, lower.left + 3, lower.bottom - 3 - 5 * scale, deepest_text, scale)
 
     canvas.rectangle(upper.left, upper.top, upper.right, upper.bottom, FRAME)

@@ -33,6 +33,7 @@ from btcbot.backtest.chart import write_chart
 from btcbot.backtest.engine import BPS, BacktestEngine, BacktestResult, Progress
 from btcbot.backtest.report import BacktestReport, write_report
 from btcbot.backtest.run_report import report_for_run
+from btcbot.backtest.series import TimeSeries
 from btcbot.backtest.tracking import PriceTrack
 from btcbot.config.settings import Settings
 from btcbot.domain.market import Candle
@@ -123,6 +124,10 @@ def build_backtest_report(settings: Settings, engine: BacktestEngine, result: Ba
     return report_for_run(settings, engine.interval_s, result, starting_cash, track)
 
 
+def _values(curve: Sequence[tuple[datetime, Decimal]]) -> Sequence[Decimal]:
+    return curve.values if isinstance(curve, TimeSeries) else [value for _, value in curve]
+
+
 def run_parameters(settings: Settings, engine: BacktestEngine, result: BacktestResult, start: datetime,
                    end: datetime, strategy_name: str) -> dict[str, object]:
     capital = settings.capital
@@ -182,8 +187,8 @@ def run_backtest(
     files = write_report(report, out_dir)
     files["equity.png"] = write_chart(
         out_dir / "equity.png",
-        [e for _, e in report.equity_curve],
-        [e for _, e in report.benchmark_curve],
+        _values(report.equity_curve),
+        _values(report.benchmark_curve),
     )
     params = run_parameters(settings, engine, result, start, end, name)
     run_path = out_dir / "run.json"
