@@ -106,10 +106,13 @@ class BacktestBook:
         self._fills += 1
         return record_fill(self.meta, fill, pair.base, now, self.tz)
 
-    def accounting(self, now: datetime) -> tuple[Decimal, Decimal]:
-        """(realized PnL month-to-date, rolling 30-day notional); re-read only when it can change."""
+    def accounting(self, now: datetime, day: str | None = None) -> tuple[Decimal, Decimal]:
+        """(realized PnL month-to-date, rolling 30-day notional); re-read only when it can change.
+
+        ``day``: the risk day of ``now`` (``risk_day(now, tz).isoformat()``) when the caller knows it.
+        """
         # Both figures change only with a fill or when the risk day (in ``tz``) rolls over.
-        key = (self._fills, risk_day(now, self.tz).isoformat())
+        key = (self._fills, day if day is not None else risk_day(now, self.tz).isoformat())
         if key != self._cache_key:
             self._cache = (realized_pnl_mtd(self.meta, now, self.tz), rolling_notional(self.meta, now, self.tz))
             self._cache_key = key

@@ -183,7 +183,7 @@ class _Run:
         self.held = sorted(positions.items())
 
     def accounting(self, mark: _Mark) -> tuple[Decimal, Decimal]:
-        return mark.accounting if mark.accounting is not None else self.book.accounting(mark.now)
+        return mark.accounting if mark.accounting is not None else self.book.accounting(mark.now, mark.day)
 
     def snapshot_of(self, mark: _Mark) -> PortfolioSnapshot:
         realized, notional = self.accounting(mark)
@@ -406,9 +406,9 @@ class BacktestEngine:
             # runs lazily (see the module docstring); before a fill changes the accounting, the
             # figures this bar's view needs are kept on its mark.
             if run.pending:
-                mark.accounting = book.accounting(now)
+                mark.accounting = book.accounting(now, day)
                 if prev is not None and not prev.checked and prev.accounting is None:
-                    prev.accounting = book.accounting(prev.now)
+                    prev.accounting = book.accounting(prev.now, prev.day)
             if index % state_every == 0:
                 if view is None:
                     run.settle_previous()
@@ -416,7 +416,7 @@ class BacktestEngine:
                     view = run.view(mark, prev)
                 run.post_trade(mark, view)
             if filled or new_month:
-                realized, _ = book.accounting(now)
+                realized, _ = book.accounting(now, day)
                 mark.harvested = book.harvest(
                     realized, month, mark.reserve, now, capital.harvest_threshold, capital.harvest_ratio,
                     f"harvest:{month}:{index}", harvested=mark.harvested,
