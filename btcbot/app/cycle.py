@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -55,7 +56,7 @@ from btcbot.contracts.orders import OrderManager
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.portfolio import Portfolio, PortfolioInputs
 from btcbot.contracts.records import TradingStateRecord
-from btcbot.contracts.risk import RiskManager
+from btcbot.contracts.risk import PostTradeResult, RiskManager
 from btcbot.contracts.strategy import HoldReason, MarketSnapshot, Strategy
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import AuthError, ExchangeError
@@ -71,7 +72,7 @@ from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus
 from btcbot.services.execution.fetch_plan import LocalBooks
 from btcbot.services.market_feed import MarketState
 from btcbot.services.reconcile_service import ExchangeView, ReconcileService, SyncResult
-from btcbot.services.state_service import STICKY_PREFIXES, StateService
+from btcbot.services.state_service import STICKY_PREFIXES, StateChange, StateService
 
 T = TypeVar("T")
 
@@ -336,7 +337,8 @@ class TradingCycle:
             degraded_read(facts.reasons, "post-submit reconcile incomplete",
                           lambda: self.reconcile(cycle_id, self._refetch(facts.market)))
         # Nothing sent or cancelled: the books are as the decision saw them, so persist reuses the view.
-        return self.persist(cycle_id, facts, start_mono, current_view=None if traded else view)
+        return self.persist(cycle_id, facts, start_mono, current_view=None if traded else view,
+                            reads=None if traded else reads)
 
     def _reconcile_first(
         self, opening: _Opening, fetched: _Fetched, facts: _Facts
@@ -396,10 +398,12 @@ class TradingCycle:
         return TradingState.REDUCING
 
     def persist(
-        self, cycle_id: int, facts: _Facts, start_mono: float, current_view: PortfolioView | None = None
+        self, cycle_id: int, facts: _Facts, start_mono: float, current_view: PortfolioView | None = None,
+        reads: _PortfolioReads | None = None,
     ) -> CycleResult:
         """The checkpoint: ONE transaction with the post-trade state, alerts, snapshot, breakers,
-        report, replay record and the finished cycle row; alerts are delivered after it."""
+        report, replay record and the finished cycle row; alerts are delivered after it.
+        ``reads``: the opening's portfolio reads while still valid (its latest snapshot is reused)."""
         d = self.d
         d.failpoints.hit(BEFORE_CHECKPOINT)
         view = current_view if current_view is not None else self.build_view(facts.market, facts.state)
@@ -409,22 +413,41 @@ class TradingCycle:
         priced = _priced(view)
         post = d.risk.post_trade(view, d.clock.now()) if priced else None
         now = d.clock.now()
-        safe_mode = bool(facts.reasons)
         facts.hold = self._holds.finish(facts.intents, facts.decisions, d.telemetry.metrics)
+        try:
+            new_state, change, pending_alerts = self._checkpoint(cycle_id, facts, view, post, now, reads)
+        except BaseException:
+            d.state.forget_saved_breakers()  # not committed: read what is stored next time
+            raise
+        d.state.announce(change)
+        d.failpoints.hit(AFTER_CHECKPOINT)
+        d.telemetry.flush_alerts(pending_alerts)
+        duration_ms = (d.clock.monotonic() - start_mono) * 1000
+        d.telemetry.cycle_finished(view, new_state, duration_ms, now, equity_known=priced)
+        return _finished(cycle_id, facts, new_state, view if priced else None, duration_ms)
+
+    def _checkpoint(
+        self, cycle_id: int, facts: _Facts, view: PortfolioView, post: PostTradeResult | None, now: datetime,
+        reads: _PortfolioReads | None,
+    ) -> tuple[TradingState, StateChange | None, Any]:
+        """The checkpoint transaction (``post``: the post-trade verdict, None when unpriced)."""
+        d = self.d
+        safe_mode = bool(facts.reasons)
         with d.uow() as uow:
             new_state, change = (d.state.post_trade_in(uow, post, cycle_id, now) if post is not None
                                  else (facts.state, None))
             self._alerts.raise_all(uow, CycleOutcome(cycle_id, facts.market, facts.decisions, facts.drifts, now))
-            if priced:
-                harvested = d.state.harvest(uow, view, cycle_id, now)
+            if post is not None:  # priced
+                harvested = (d.state.harvest(uow, view, cycle_id, now, reads.snapshot) if reads is not None
+                             else d.state.harvest(uow, view, cycle_id, now))
                 uow.snapshots.save(d.portfolio.snapshot(view, cycle_id, now, harvested))
             d.state.save_breakers(uow)
             uow.meta.set(META_CYCLE_REPORT, build_report(  # what `btcbot status` explains
                 cycle_id=cycle_id, at=now, reasons=facts.reasons, state=facts.state,
                 fresh_symbols=None if facts.market is None else facts.market.fresh_symbols,
                 intents=len(facts.intents), decisions=facts.decisions, submitted=facts.submitted,
-                balance_issues=facts.balance_issues, view=view, policy=d.risk.policy(view, now) if priced else None,
-                hold_reason=facts.hold))
+                balance_issues=facts.balance_issues, view=view,
+                policy=d.risk.policy(view, now) if post is not None else None, hold_reason=facts.hold))
             if d.store_inputs and facts.market is not None:
                 # Replay re-runs decide + risk: it needs the view they saw, not the post-trade one.
                 recorded_view = facts.decision_view if facts.decision_view is not None else view
@@ -436,12 +459,7 @@ class TradingCycle:
             )
             pending_alerts = d.telemetry.pending_alerts_in(uow)  # delivered below without a transaction
             uow.commit()
-        d.state.announce(change)
-        d.failpoints.hit(AFTER_CHECKPOINT)
-        d.telemetry.flush_alerts(pending_alerts)
-        duration_ms = (d.clock.monotonic() - start_mono) * 1000
-        d.telemetry.cycle_finished(view, new_state, duration_ms, now, equity_known=priced)
-        return _finished(cycle_id, facts, new_state, view if priced else None, duration_ms)
+        return new_state, change, pending_alerts
 
 
 def _finished(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from btcbot.contracts.persistence import NON_TERMINAL_STATES
@@ -168,9 +168,13 @@ class SqlCycles:
 
     def next_cycle_id(self) -> int:
         # A counter in ``meta`` rather than MAX(cycle_id)+1: retention may delete cycle rows.
-        current = self._meta.get(CYCLE_SEQ_KEY)
-        nxt = int(current) + 1 if current is not None else 1
-        self._meta.set(CYCLE_SEQ_KEY, str(nxt))
+        # One locking read (``FOR UPDATE`` on PostgreSQL), then the update at flush.
+        row = self._s.get(MetaRow, CYCLE_SEQ_KEY, with_for_update=True)
+        nxt = int(row.value) + 1 if row is not None else 1
+        if row is None:
+            self._s.add(MetaRow(key=CYCLE_SEQ_KEY, value=str(nxt)))
+        else:
+            row.value = str(nxt)
         return nxt
 
     def start(self, cycle_id: int, at: datetime, settings_hash: str | None = None) -> None:
@@ -178,11 +182,16 @@ class SqlCycles:
             CycleRow(cycle_id=cycle_id, started_at=at, safe_mode=False, requests=0, settings_hash=settings_hash)
         )
 
-    def _row(self, cycle_id: int) -> CycleRow:
-        row = self._s.get(CycleRow, cycle_id)
-        if row is None:
+    def _update(self, cycle_id: int, **values: Any) -> None:
+        """One UPDATE of the cycle row (no read of it first: the cycle's checkpoint writes it
+        every cycle). The row must exist."""
+        self._s.flush()  # a row started in this same unit of work is inserted first
+        table = cast(Table, CycleRow.__table__)
+        # On the table, not the mapped class: no ORM bulk-update machinery for one row. A CycleRow
+        # loaded in this session would not see the change (nothing here loads one).
+        result = self._s.execute(update(table).where(table.c.cycle_id == cycle_id).values(**values))
+        if getattr(result, "rowcount", 1) != 1:
             raise InvariantViolation(f"cycle {cycle_id} was never started")
-        return row
 
     def finish(
         self,
@@ -194,12 +203,8 @@ class SqlCycles:
         exit_code: int | None = None,
         requests: int = 0,
     ) -> None:
-        row = self._row(cycle_id)
-        row.finished_at = at
-        row.outcome = outcome
-        row.safe_mode = safe_mode
-        row.exit_code = exit_code
-        row.requests = requests
+        self._update(cycle_id, finished_at=at, outcome=outcome, safe_mode=safe_mode, exit_code=exit_code,
+                     requests=requests)
 
     def get(self, cycle_id: int) -> CycleRecord | None:
         r = self._s.get(CycleRow, cycle_id)
@@ -218,7 +223,7 @@ class SqlCycles:
         )
 
     def store_inputs(self, cycle_id: int, inputs_json: str) -> None:
-        self._row(cycle_id).decision_inputs = inputs_json
+        self._update(cycle_id, decision_inputs=inputs_json)
 
 
 class SqlSnapshots:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 from loguru import logger
 
@@ -23,7 +24,7 @@ from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.records import BreakerRecord, TradingStateRecord
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings, BreakerState, BreakerStatus
 from btcbot.domain.enums import EndpointGroup, TradingState
-from btcbot.domain.ledger import Account, harvest_transfer
+from btcbot.domain.ledger import Account, PortfolioSnapshot, harvest_transfer
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
 from btcbot.services.risk.engine import PostTradeResult
@@ -32,6 +33,10 @@ from btcbot.services.risk.params import CapitalParams
 #: Prefixes of REDUCING reasons that only an operator (reconcile --apply / resume) clears.
 STICKY_PREFIXES = ("balance drift", "reconcile", "manual", "order conflict")
 ZERO = Decimal(0)
+
+
+class _Unread(Enum):
+    UNREAD = "unread"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class StateService:
         self._capital = capital
         self._quote = quote
         self._on_change = on_change or (lambda _uow, _old, _new, _reason: None)
+        self._saved_breakers: dict[str, BreakerRecord] | None = None  # as stored, once read
 
     def current(self) -> TradingStateRecord:
         with self._uow() as uow:
@@ -145,12 +151,22 @@ class StateService:
     # ---- breakers ------------------------------------------------------------------------
 
     def save_breakers(self, uow: UnitOfWork) -> None:
-        # One read for all groups; a group whose state did not change is not written again.
-        stored = {r.group: r for r in uow.breakers.load()}
+        """Write the breakers whose state changed. What is stored is read once per process and
+        then remembered (this process is their only writer while it holds the lease); a caller
+        whose commit failed calls ``forget_saved_breakers`` so the next save reads again."""
+        stored = self._saved_breakers
+        if stored is None:
+            stored = {r.group: r for r in uow.breakers.load()}
+        written = dict(stored)
         for state in self.breakers.export():
             record = breaker_to_record(state)
             if stored.get(record.group) != record:
                 uow.breakers.save(record)
+                written[record.group] = record
+        self._saved_breakers = written
+
+    def forget_saved_breakers(self) -> None:
+        self._saved_breakers = None
 
     def breaker_reasons(self) -> list[str]:
         reasons = []
@@ -161,10 +177,14 @@ class StateService:
 
     # ---- harvesting ----------------------------------------------------------------------
 
-    def harvest(self, uow: UnitOfWork, view: PortfolioView, cycle_id: int, now: datetime) -> Decimal:
+    def harvest(
+        self, uow: UnitOfWork, view: PortfolioView, cycle_id: int, now: datetime,
+        latest: PortfolioSnapshot | None | _Unread = _Unread.UNREAD,
+    ) -> Decimal:
         """Sweep the due part of month-to-date realized profit into the reserve; returns the
-        month's harvested total (for the snapshot)."""
-        snapshot = uow.snapshots.latest()
+        month's harvested total (for the snapshot). ``latest``: the newest snapshot when the
+        caller read it in this cycle (else it is read here)."""
+        snapshot = uow.snapshots.latest() if latest is _Unread.UNREAD else latest
         month = view.pnl_month or ""
         harvested = snapshot.harvested_mtd if snapshot and snapshot.month_key == month else ZERO
         mtd = MonthToDate(month, view.realized_pnl_mtd, harvested)
