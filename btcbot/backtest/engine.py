@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Siz
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 
 from btcbot.backtest.bars import default_rules, iter_aggregate
 from btcbot.backtest.book import BacktestBook
@@ -315,7 +316,19 @@ class BacktestEngine:
         """
         result = BacktestResult(self._interval)
         counters = {s: [0] for s in self._symbols}
-        streams = {s: self._stream(candles.get(s, ()), counters[s]) for s in self._symbols}
+        firsts: dict[str, tuple[Candle, Iterator[Candle]]] = {}
+        for symbol in self._symbols:
+            it = iter(candles.get(symbol, ()))
+            first = next(it, None)
+            if first is not None:
+                firsts[symbol] = (first, it)
+        # Bars already of the strategy interval go to the merge as they are (the loop counts them);
+        # finer bars are counted on the way into the aggregation.
+        direct = all(first.interval_s == self._interval for first, _ in firsts.values())
+        streams: dict[str, Iterator[Candle]] = {
+            s: chain((first,), it) if direct else self._stream(chain((first,), it), counters[s])
+            for s, (first, it) in firsts.items()
+        }
         total = expected_bars or 0
         if not total and all(isinstance(candles.get(s, ()), Sized) for s in self._symbols):
             sizes = [len(candles.get(s, ())) for s in self._symbols]  # type: ignore[arg-type]
@@ -325,12 +338,13 @@ class BacktestEngine:
             total = -(-total * finest // self._interval)
         if keep_bars:
             result.bars = {s: [] for s in self._symbols}
-        self._loop(result, streams, progress, total, keep_bars, observer)
-        result.base_bars = sum(c[0] for c in counters.values())
+        merged = self._loop(result, streams, progress, total, keep_bars, observer)
+        result.base_bars = merged if direct else sum(c[0] for c in counters.values())
         return result
 
     def _loop(self, result: BacktestResult, streams: Mapping[str, Iterator[Candle]], progress: Progress | None,
-              total: int, keep_bars: bool, observer: Observer | None) -> None:
+              total: int, keep_bars: bool, observer: Observer | None) -> int:
+        """The per-bar loop; returns how many symbol-bars it merged."""
         step = timedelta(seconds=self._interval)
         history = max(1, self._strategy.required_history())
         windows: dict[str, deque[Candle]] = {s: deque(maxlen=history) for s in self._symbols}
@@ -345,8 +359,10 @@ class BacktestEngine:
         record = self._record
         strategy = self._strategy
         index = -1
+        merged = 0
         for opened, current in merge_bars(streams):
             index += 1
+            merged += len(current)
             now = opened + step
             filled = False
             if run.pending:
@@ -431,6 +447,7 @@ class BacktestEngine:
         result.final_state = book.state
         if progress is not None:
             progress(index + 1, index + 1)
+        return merged
 
     def _submit(self, intents: Sequence[OrderIntent], view: PortfolioView, now: datetime, index: int,
                 run: _Run) -> list[str]:
