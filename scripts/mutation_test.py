@@ -65,7 +65,7 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -450,6 +450,37 @@ def _child(
     return {0: "survived", 1: "killed"}.get(os.waitstatus_to_exitcode(status), "error")
 
 
+def _fork_one(
+    entry: dict[str, Any],
+    recorder: _Recorder,
+    functions: dict[str, list[types.FunctionType]],
+    filename: str,
+    files_of: Callable[[set[str]], list[str]],
+    timeout_s: float,
+) -> tuple[str, int]:
+    """(result, number of tests run) of one mutant: killed, survived or fallback (subprocess)."""
+    qualname: str | None = entry["function"]
+    if qualname is None:
+        return "fallback", 0  # module or class level: not inside a function body
+    selection = recorder.tests_calling(qualname)
+    originals = functions.get(qualname, [])
+    try:
+        new_codes = _code_objects(compile(entry["mutated"], filename, "exec"), qualname)
+    except SyntaxError:
+        new_codes = []
+    swappable = (
+        len(new_codes) == 1
+        and len({id(f.__code__) for f in originals}) == 1
+        and new_codes[0].co_freevars == originals[0].__code__.co_freevars
+    )
+    if "<import>" in selection or not swappable:
+        return "fallback", 0  # runs at import time, or not a single plain function
+    if not selection:
+        return "survived", 0  # no test calls it (the subprocess engine confirms)
+    result = _child((originals, new_codes[0]), selection, files_of(selection), timeout_s)
+    return ("fallback" if result == "error" else result), len(selection)
+
+
 def _serve(key: str, plan_path: Path, out_path: Path, timeout_s: float) -> int:
     """Server of the fork engine, run with the copy as working directory: see the docstring."""
     path, tests = TARGETS[key]
@@ -468,13 +499,13 @@ def _serve(key: str, plan_path: Path, out_path: Path, timeout_s: float) -> int:
     import pytest
 
     recorder = _Recorder("/" + path)
-    threading.setprofile(recorder.profile)  # type: ignore[arg-type]
-    sys.setprofile(recorder.profile)  # type: ignore[arg-type]
+    threading.setprofile(recorder.profile)
+    sys.setprofile(recorder.profile)
     try:
         rc = pytest.main([*_PYTEST_ARGS, *tests], plugins=[recorder])
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
     if rc != 0 or recorder.filename is None or not recorder.filename.startswith(str(workdir)):
         return finish({"baseline": f"warm-up run: exit {int(rc)}, module file {recorder.filename}"})
     filename = recorder.filename
@@ -502,29 +533,7 @@ def _serve(key: str, plan_path: Path, out_path: Path, timeout_s: float) -> int:
     outcomes: list[dict[str, Any]] = []
     for entry in plan:
         started = time.perf_counter()
-        qualname: str | None = entry["function"]
-        result, selected = "fallback", 0
-        if qualname is not None:
-            selection = recorder.tests_calling(qualname)
-            originals = functions.get(qualname, [])
-            try:
-                new_codes = _code_objects(compile(entry["mutated"], filename, "exec"), qualname)
-            except SyntaxError:
-                new_codes = []
-            swappable = (
-                len(new_codes) == 1
-                and len({id(f.__code__) for f in originals}) == 1
-                and new_codes[0].co_freevars == originals[0].__code__.co_freevars
-            )
-            if "<import>" in selection or not swappable:
-                result = "fallback"  # runs at import time, or not a single plain function
-            elif not selection:
-                result = "survived"  # no test calls it (the subprocess engine confirms)
-            else:
-                selected = len(selection)
-                result = _child((originals, new_codes[0]), selection, files_of(selection), timeout_s)
-                if result == "error":
-                    result = "fallback"
+        result, selected = _fork_one(entry, recorder, functions, filename, files_of, timeout_s)
         outcomes.append(
             {
                 "number": entry["number"],
@@ -535,6 +544,8 @@ def _serve(key: str, plan_path: Path, out_path: Path, timeout_s: float) -> int:
         )
         if result == "survived" and not entry["equivalent"]:
             report.write(f"  survived (fork, {selected} tests): {key} {entry['description']}\n")
+        if len(outcomes) % 25 == 0:
+            report.write(f"  ... {len(outcomes)}/{len(plan)} mutants of {key} through the fork engine\n")
     return finish({"baseline": None, "outcomes": outcomes})
 
 
