@@ -129,7 +129,7 @@ class _Mark:
     """One bar's portfolio inputs: enough to build that bar's view later, exactly."""
 
     __slots__ = ("index", "now", "prices", "seen", "wallet", "reserve", "equity", "high_water",
-                 "day", "day_start", "month", "harvested", "state", "checked", "accounting")
+                 "day", "day_start", "month", "harvested", "state", "checked", "accounting", "view")
 
     def __init__(self, index: int, now: datetime, prices: dict[str, Decimal], seen: dict[str, datetime],
                  wallet: dict[str, Decimal], reserve: Decimal, equity: Decimal, state: TradingState) -> None:
@@ -152,6 +152,9 @@ class _Mark:
         #: (realized PnL MTD, rolling notional) as of this bar, kept when a fill is about to change
         #: them; None: still the book's current figures.
         self.accounting: tuple[Decimal, Decimal] | None = None
+        #: The view built for this bar (its inputs do not change once built: the state is set
+        #: before, the accounting figures are the book's until a fill, and kept on the mark then).
+        self.view: PortfolioView | None = None
 
 
 class _Run:
@@ -196,10 +199,15 @@ class _Run:
         )
 
     def view(self, mark: _Mark, before: _Mark | None) -> PortfolioView:
-        """Exactly the view the per-bar loop built at ``mark`` (``before``: the bar before it)."""
+        """Exactly the view the per-bar loop built at ``mark`` (``before``: the bar before it).
+
+        Built once per bar: a bar decided on and then post-trade checked at the next bar's
+        decision reuses it."""
+        if mark.view is not None:
+            return mark.view
         realized, notional = self.accounting(mark)
         now = mark.now
-        return self.engine._portfolio.view(PortfolioInputs(
+        view = mark.view = self.engine._portfolio.view(PortfolioInputs(
             wallet=mark.wallet,
             reserve=mark.reserve,
             prices=mark.prices,
@@ -211,6 +219,7 @@ class _Run:
             rolling_notional=notional,
             now=now,
         ))
+        return view
 
     def post_trade(self, mark: _Mark, view: PortfolioView) -> None:
         """The live persist step's state update: the post-trade check of ``mark``'s view."""
