@@ -8,7 +8,6 @@ simulator, not from the client, so these tests check the wire, not the client's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,16 +22,16 @@ from btcbot.contracts.clock import Clock
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import AmbiguousOutcome, AuthError, CircuitOpen, TransientError
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock, running_simulator
+from btcbot.domain.ids import ClientOrderId
+from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock
 
 OTHER_SECRET = "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0wMQ=="
 
 
 @pytest.fixture
-def sim() -> Iterator[SimHandle]:
-    config = SimConfig(balances={"TRY": Decimal("1000000"), "BTC": Decimal("1")}, history_minutes=600)
-    with running_simulator(config) as handle:
-        yield handle
+def sim_config() -> SimConfig:
+    """The shared ``sim`` fixture with a manual market clock, funded, 10 hours of history."""
+    return SimConfig(balances={"TRY": Decimal("1000000"), "BTC": Decimal("1")}, history_minutes=600)
 
 
 def make_client(
@@ -53,7 +52,7 @@ def limit_buy(client_id: str, price: str = "3800000", qty: str = "0.001") -> Ord
         symbol="BTCTRY",
         side=Side.BUY,
         order_type=OrderType.LIMIT,
-        client_order_id=client_id,
+        client_order_id=ClientOrderId(client_id),
         base_quantity=Decimal(qty),
         price=Decimal(price),
     )
@@ -81,7 +80,7 @@ def test_every_route_parses(sim: SimHandle) -> None:
 def test_market_buy_sends_the_quote_amount(sim: SimHandle) -> None:
     client = make_client(sim)
     request = OrderRequest(
-        symbol="BTCTRY", side=Side.BUY, order_type=OrderType.MARKET, client_order_id="mb-1",
+        symbol="BTCTRY", side=Side.BUY, order_type=OrderType.MARKET, client_order_id=ClientOrderId("mb-1"),
         quote_amount=Decimal("1000"),
     )  # fmt: skip
     ack = client.submit_order(request)

@@ -31,7 +31,7 @@ from btcbot.persistence.lease import acquire
 from btcbot.persistence.migrations import upgrade
 from btcbot.services.candle_store import MemoryCandleStore
 from btcbot.sim.config import SimConfig
-from btcbot.sim.testing import SimHandle, SimLinkedClock, running_simulator
+from btcbot.sim.testing import SimHandle, SimLinkedClock
 
 TICKER_ROUTE = "GET /api/v2/ticker"
 BALANCE_ROUTE = "GET /api/v1/users/balances"
@@ -78,9 +78,9 @@ def hook() -> Iterator[Hook]:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimHandle]:
-    with running_simulator(SimConfig()) as handle:
-        yield handle
+def sim_config() -> SimConfig:
+    """The shared ``sim`` fixture with a manual market clock (``SimLinkedClock`` drives it)."""
+    return SimConfig()
 
 
 def boot(sim: SimHandle, hook: Hook, tmp_path: Path, **extra: str) -> App:

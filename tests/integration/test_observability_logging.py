@@ -13,25 +13,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from btcbot.persistence.migrations import upgrade
-from btcbot.sim.config import SimConfig
-from btcbot.sim.testing import SimHandle, running_simulator
+from btcbot.sim.testing import SimHandle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def sim() -> Iterator[SimHandle]:
-    start = datetime.now(UTC).replace(microsecond=0)
-    with running_simulator(SimConfig(clock_mode="wall", start_time=start, rate_limits=False)) as handle:
-        yield handle
 
 
 def run_once_json(sim: SimHandle, tmp_path: Path) -> list[dict[str, Any]]:

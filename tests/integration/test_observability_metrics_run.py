@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -37,7 +37,7 @@ from btcbot.domain.intents import OrderIntent
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.config import SimConfig
-from btcbot.sim.testing import SimHandle, running_simulator
+from btcbot.sim.testing import SimHandle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STRATEGY = "integration.test_observability_metrics_run:BuyBtcEveryCycle"
@@ -89,13 +89,10 @@ class BuyBtcEveryCycle:
 
 
 @pytest.fixture
-def sim() -> Iterator[SimHandle]:
-    # Market time = wall time from now: the child's system clock passes the X-Stamp check and sees
-    # fresh tickers. No rate limits: a test run must not depend on the per-minute budgets.
-    start = datetime.now(UTC).replace(microsecond=0)
-    config = SimConfig(clock_mode="wall", start_time=start, rate_limits=False, auth_clock="either")
-    with running_simulator(config) as handle:
-        yield handle
+def sim_config() -> SimConfig:
+    """The shared ``sim`` fixture's wall-clock market, stamps checked against either clock."""
+    return SimConfig(clock_mode="wall", start_time=datetime.now(UTC).replace(microsecond=0), rate_limits=False,
+                     auth_clock="either")
 
 
 def free_port() -> int:

@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from btcbot.observability import tracing as tr
 from btcbot.persistence.migrations import upgrade
-from btcbot.sim.config import SimConfig
-from btcbot.sim.testing import SimHandle, running_simulator
+from btcbot.sim.testing import SimHandle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STAGES = {tr.LIVE_CYCLE, tr.DATA_FEED_UPDATE, tr.STRATEGY_DECIDE, tr.RISK_PRE_TRADE, tr.EXECUTION_SUBMIT,
@@ -83,13 +81,6 @@ def collector() -> Iterator[Collector]:
     with serve_loopback(Handler) as base:
         col.url = base
         yield col
-
-
-@pytest.fixture
-def sim() -> Iterator[SimHandle]:
-    start = datetime.now(UTC).replace(microsecond=0)
-    with running_simulator(SimConfig(clock_mode="wall", start_time=start, rate_limits=False)) as handle:
-        yield handle
 
 
 def bot_env(sim: SimHandle, db: Path, collector: Collector, **extra: str) -> dict[str, str]:
