@@ -16,9 +16,11 @@ How it works, one small change at a time, as an outsider would test the suite:
 2. The module is parsed with ``ast``; each mutation operator below yields one mutant: a single
    node changed. The module's own tests (``TARGETS``) run against it with ``pytest -x``. A mutant
    is *killed* when the tests fail (or time out), *survived* when they pass.
-3. Mutants listed in ``scripts/mutation_equivalents.json`` (module, description, reason) are
-   equivalent: no test can tell them apart from the original. They are reported, and left out of
-   the score's denominator.
+3. Mutants listed in ``scripts/mutation_equivalents.json`` are equivalent: no test can tell them
+   apart from the original. An entry names the module, the mutant's ``description``, its
+   ``function`` and ``context`` (the stripped source line; with them an entry still matches after
+   edits above it moved the line) and the ``reason``. They are reported, and left out of the
+   score's denominator.
 
 Two engines run the tests (``--engine``):
 
@@ -135,6 +137,8 @@ class Mutant:
     description: str
     #: qualified name of the outermost function whose body holds the mutated node (None: not in one)
     function: str | None = None
+    #: the original source line of the mutated node, stripped (matches equivalents across line shifts)
+    context: str = ""
 
 
 @dataclass
@@ -280,6 +284,7 @@ def mutants_of(key: str) -> tuple[str, list[tuple[Mutant, str]]]:
     path, _tests = TARGETS[key]
     source = (ROOT / path).read_text()
     tree = ast.parse(source)
+    lines = source.splitlines()
     nodes = list(ast.walk(tree))
     owners = _owners(tree)
     found: list[tuple[int, int, str, str, str]] = []  # (number, index, operator, description, mutated)
@@ -302,7 +307,8 @@ def mutants_of(key: str) -> tuple[str, list[tuple[Mutant, str]]]:
             description = f"{description} @col {start}-{end}"
         line = int(description.split(":", 1)[0][1:])
         function = owners.get(id(nodes[index]))
-        out.append((Mutant(key, number, line, operator, description, function), mutated))
+        context = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        out.append((Mutant(key, number, line, operator, description, function, context), mutated))
     return source, out
 
 
@@ -349,9 +355,24 @@ def _load_equivalents() -> list[dict[str, object]]:
     return data
 
 
+def _change(description: str) -> str:
+    """``L97: if-condition forced False`` -> ``if-condition forced False`` (the line number dropped)."""
+    return description.split(": ", 1)[-1]
+
+
 def _equivalent(mutant: Mutant, equivalents: list[dict[str, object]]) -> str | None:
+    """The reason when ``mutant`` is listed as equivalent: same module and either the same
+    description, or (when edits above moved it) the same function, source line and change."""
     for entry in equivalents:
-        if entry.get("module") == mutant.module and entry.get("description") == mutant.description:
+        if entry.get("module") != mutant.module:
+            continue
+        description = str(entry.get("description", ""))
+        moved = (
+            entry.get("context") == mutant.context
+            and entry.get("function") == mutant.function
+            and _change(description) == _change(mutant.description)
+        )
+        if description == mutant.description or moved:
             return str(entry.get("reason", "equivalent"))
     return None
 
