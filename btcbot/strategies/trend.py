@@ -39,6 +39,8 @@ from btcbot.strategies.indicators import CALC, annualize_volatility, ema, realiz
 from btcbot.strategies.sizing import SizingParams, TargetWeight, explain_holds, fmt, plan_orders
 
 ZERO = Decimal(0)
+#: Target weights and prices of the symbols with an opinion, and why the others have none.
+_Targets = tuple[list[TargetWeight], dict[str, Decimal], list[SymbolHold]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,9 @@ class TrendStrategy:
 
     strategy_id: str
     params: TrendParams = field(default_factory=TrendParams)
+    # The last decide's targets, for hold_reason on the same snapshot (derived from the inputs only).
+    _last: list[tuple[MarketSnapshot, tuple[str, ...], _Targets]] = field(
+        default_factory=list, compare=False, repr=False)
 
     def required_history(self) -> int:
         return self.params.history
@@ -127,7 +132,7 @@ class TrendStrategy:
     ) -> list[OrderIntent]:
         if portfolio.trading_state is TradingState.HALTED:
             return []
-        targets, prices, _ = self._targets(snapshot, tradable_symbols)
+        targets, prices, _ = self._remembered(snapshot, tradable_symbols)
         return plan_orders(self.strategy_id, targets, portfolio, prices, self.params.sizing)
 
     def hold_reason(
@@ -138,7 +143,8 @@ class TrendStrategy:
         ``max_weight`` cap, within the drift band, no cash, ... (see ``holds.combine``)."""
         if portfolio.trading_state is TradingState.HALTED:
             return HoldReason(HoldCode.NOT_TRADING.value, "trading state HALTED")
-        targets, prices, held = self._targets(snapshot, tradable_symbols)
+        targets, prices, held = self._remembered(snapshot, tradable_symbols)
+        held = list(held)
         p = self.params
         signals = {t.symbol: t for t in targets}
         for symbol, reason in explain_holds(targets, portfolio, prices, p.sizing):
@@ -151,9 +157,18 @@ class TrendStrategy:
             held.append((symbol, reason))
         return combine(held)
 
-    def _targets(
-        self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]
-    ) -> tuple[list[TargetWeight], dict[str, Decimal], list[SymbolHold]]:
+    def _remembered(self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]) -> _Targets:
+        """``_targets``, computed once when ``hold_reason`` follows ``decide`` on the same snapshot
+        (the live cycle does that whenever the strategy holds)."""
+        key = tuple(tradable_symbols)
+        last = self._last
+        if last and last[0][0] is snapshot and last[0][1] == key:
+            return last[0][2]
+        result = self._targets(snapshot, key)
+        last[:] = [(snapshot, key, result)]
+        return result
+
+    def _targets(self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]) -> _Targets:
         """Target weights and prices of the symbols with an opinion, and why the others have none."""
         targets: list[TargetWeight] = []
         prices: dict[str, Decimal] = {}

@@ -152,4 +152,9 @@ def test_hold_reason_is_pure_same_inputs_same_reason() -> None:
     snap = snapshot({"BTCTRY": falling(12)}, interval_s=HOUR)
     first = held(strategy, snap, portfolio("1000"), ["BTCTRY"])
     again = held(TrendStrategy("t1", SMALL_TREND), snap, portfolio("1000"), ["BTCTRY"])
-    assert first == again
+    # without a decide before it (nothing remembered), and after a decide on another snapshot
+    alone = TrendStrategy("t1", SMALL_TREND).hold_reason(snap, portfolio("1000"), ["BTCTRY"])
+    other = snapshot({"BTCTRY": rising(5)}, interval_s=HOUR)
+    assert strategy.decide(other, portfolio("1000"), ["BTCTRY"]) == []
+    assert first == again == alone == strategy.hold_reason(snap, portfolio("1000"), ["BTCTRY"])
+    assert strategy.hold_reason(other, portfolio("1000"), ["BTCTRY"]).code == "warming_up"
