@@ -17,7 +17,9 @@ minutes; klines is a public route, so a paper bot makes no private call. Every p
 the candle store, where the cycle's market feed reads it.
 
 A failure is never fatal: a symbol whose fetch fails is logged and left to the market feed, which
-asks again in the first cycle (an ``AuthError`` still propagates, as everywhere). When the
+asks again in the first cycle (an ``AuthError`` still propagates, as everywhere); the symbols after
+it are not asked (the host is down or its breaker open: one failed fetch, with its retries, is
+what an unreachable exchange costs at start). When the
 exchange has fewer bars than needed (a pair listed recently; the bundled simulator with a short
 ``history_minutes``), the log says how many are there and how long the strategy will warm up.
 """
@@ -135,8 +137,15 @@ def backfill_history(
     did. ``needed`` of 0 does nothing."""
     if needed <= 0:
         return BackfillReport(interval_s, needed, ())
-    report = BackfillReport(interval_s, needed, tuple(
-        _one(market, store, symbol, interval_s, needed, now, page_bars) for symbol in symbols))
+    done: list[SymbolBackfill] = []
+    for symbol in symbols:
+        failed = next((d.error for d in done if d.error), None)
+        if failed is not None:  # the host is down: one failed fetch is enough, the feed asks again
+            stored = len(store.latest(symbol, interval_s, needed))
+            done.append(SymbolBackfill(symbol, needed, stored, 0, 0, stored, failed))
+            continue
+        done.append(_one(market, store, symbol, interval_s, needed, now, page_bars))
+    report = BackfillReport(interval_s, needed, tuple(done))
     if report.requests or not report.complete:
         logger.bind(event="data_feed.backfill", outcome="complete" if report.complete else "short",
                     requests=report.requests, bars=report.fetched).info(report.summary())

@@ -190,6 +190,7 @@ def test_a_failed_fetch_is_logged_not_raised_and_needed_zero_asks_nothing() -> N
     host = Host(NEWEST, fail=True)
     report = backfill_history(host, MemoryCandleStore(), SYMBOLS, MINUTE, 520, NOW)  # type: ignore[arg-type]
     assert [s.error for s in report.symbols] == ["TransientError"] * len(SYMBOLS)
+    assert len(host.asked) == 1  # the host is down: the other symbols are not asked
     assert "fetch failed (TransientError)" in report.summary()
     idle = Host(NEWEST)
     assert backfill_history(idle, MemoryCandleStore(), SYMBOLS, MINUTE, 0, NOW).symbols == ()  # type: ignore[arg-type]
