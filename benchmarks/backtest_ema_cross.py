@@ -17,7 +17,11 @@ Reported per repeat: symbol-bars per CPU-second (``time.process_time``) and per 
 fills (trades), the final equity; over repeats the median and the spread (max - min); and the
 peak RSS of the process (``resource.getrusage``; in memory mode it includes the candle generation).
 ``--naive`` recomputes the EMAs over the whole window at every bar (the pre-issue-12 cost, for
-the before/after figure).
+the before/after figure). ``--breakdown`` adds one instrumented run (not counted in the figures)
+that reports where the CPU time goes: CPU seconds (``time.process_time``) and calls of each part
+of the live path, measured around the part (nested parts are included in their parent; the
+wrappers add a little time of their own), and the quiet-bar cost: the same run with a strategy that
+updates the same EMAs but never acts, and with one that does nothing at all.
 
 Usage::
 
@@ -107,6 +111,97 @@ def run_once(settings: Settings, candles: Mapping[str, Iterable[Candle]], naive:
     }
 
 
+#: (owner, method, label) timed by ``--breakdown``; nested parts are included in their parent.
+BREAKDOWN = (
+    ("btcbot.backtest.engine:BacktestEngine", "_submit", "risk pre-trade + venue rounding (_submit)"),
+    ("btcbot.services.risk.engine:RiskEngine", "pre_trade", "  RiskEngine.pre_trade"),
+    ("btcbot.backtest.engine:BacktestEngine", "_prepare", "  prepare_order (venue rounding, client id)"),
+    ("btcbot.backtest.engine:_Run", "settle_previous", "previous bar's post-trade check (settle_previous)"),
+    ("btcbot.services.risk.engine:RiskEngine", "post_trade", "  RiskEngine.post_trade"),
+    ("btcbot.backtest.engine:_Run", "view", "portfolio views (PortfolioService.view)"),
+    ("btcbot.services.risk.engine:RiskEngine", "policy", "capital policy (in pre- and post-trade)"),
+    ("btcbot.backtest.engine:BacktestEngine", "_fill_pending", "fills (fill model + book)"),
+    ("btcbot.backtest.book:BacktestBook", "book_fill", "  ledger postings + accounting (book_fill)"),
+    ("btcbot.backtest.book:BacktestBook", "accounting", "accounting reads (realized MTD, 30-day notional)"),
+    ("btcbot.backtest.book:BacktestBook", "harvest", "profit harvest"),
+    ("btcbot.strategies.ema_cross:EmaCrossStrategy", "may_act", "strategy: EMA update + crossing test (may_act)"),
+    ("btcbot.strategies.ema_cross:EmaCrossStrategy", "decide", "strategy: decide"),
+)
+
+
+def breakdown(settings: Settings, candles: Mapping[str, Iterable[Candle]]) -> dict[str, Any]:
+    """One instrumented run: CPU seconds and calls per part (see ``--breakdown``)."""
+    import importlib
+    from collections import defaultdict
+
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    patched: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - start
+                calls[label] += 1
+
+        patched.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    for target, name, label in BREAKDOWN:
+        module, cls = target.split(":")
+        wrap(getattr(importlib.import_module(module), cls), name, label)
+    try:
+        engine = BacktestEngine(settings, EmaCrossStrategy(strategy_id="s1"), 60)
+        cpu = time.process_time()
+        result = engine.run(candles, keep_bars=False)
+        cpu = time.process_time() - cpu
+    finally:
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
+    parts = {label: {"cpu_s": round(spent[label], 3), "calls": calls[label],
+                     "us_per_call": round(spent[label] / calls[label] * 1e6, 1) if calls[label] else None}
+             for _, _, label in BREAKDOWN}
+    quiet = {}
+    for name, strategy in (("ema_updates_only", _QuietEmaCross()), ("engine_only", _Nothing())):
+        engine = BacktestEngine(settings, strategy, 60)
+        start = time.process_time()
+        quiet_run = engine.run(candles, keep_bars=False)
+        spent_s = time.process_time() - start
+        quiet[name] = {"cpu_s": round(spent_s, 3), "us_per_symbol_bar": round(spent_s / quiet_run.base_bars * 1e6, 2)}
+    return {"instrumented_cpu_s": round(cpu, 3), "trades": len(result.trades), "parts": parts, "quiet": quiet}
+
+
+class _QuietEmaCross:
+    """Updates ema_cross's EMAs at every bar (its ``may_act``) but never acts."""
+
+    strategy_id = "s1"
+
+    def __init__(self) -> None:
+        self._inner = EmaCrossStrategy(strategy_id="s1")
+
+    def required_history(self) -> int:
+        return self._inner.required_history()
+
+    def may_act(self, snapshot: MarketSnapshot, tradable: Sequence[str]) -> bool:
+        self._inner.may_act(snapshot, tradable)
+        return False
+
+    def decide(self, snapshot: MarketSnapshot, portfolio: PortfolioView, tradable: Sequence[str]) -> list[OrderIntent]:
+        return []
+
+
+class _Nothing(_QuietEmaCross):
+    """The engine's own per-bar cost: a strategy that never acts and computes nothing."""
+
+    def may_act(self, snapshot: MarketSnapshot, tradable: Sequence[str]) -> bool:
+        return False
+
+
 def fill_store(url: str, symbols: Sequence[str], start: datetime, end: datetime) -> None:
     """Generate the candles a month at a time into a SQLite candle store (``download-data --synthetic``)."""
     upgrade(url)
@@ -136,6 +231,7 @@ def main() -> int:
     parser.add_argument("--naive", action="store_true", help="recompute the EMAs over the window every bar")
     parser.add_argument("--tag", default="", help="suffix of the results file")
     parser.add_argument("--db", default=None, help="store mode: reuse (or create) this SQLite candle file")
+    parser.add_argument("--breakdown", action="store_true", help="also time each part of the live path (memory mode)")
     args = parser.parse_args()
     start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
     if args.days is not None:
@@ -152,6 +248,7 @@ def main() -> int:
         symbols = list(settings.trading.symbols)
         t = time.perf_counter()
         runs: list[dict[str, Any]] = []
+        parts: dict[str, Any] | None = None
         if args.mode == "memory":
             candles = generate_candles(symbols, 60, start, end, seed=1)
             print(f"generated {sum(len(v) for v in candles.values()):,} symbol-bars in "
@@ -159,6 +256,9 @@ def main() -> int:
             for i in range(args.repeats):
                 runs.append(run_once(settings, candles, args.naive))
                 print(f"run {i + 1}: {runs[-1]}", flush=True)
+            if args.breakdown:
+                parts = breakdown(settings, candles)
+                print(json.dumps(parts, indent=2), flush=True)
         else:
             path = Path(args.db) if args.db else tmp / "candles.db"
             url = f"sqlite:///{path}"
@@ -195,6 +295,7 @@ def main() -> int:
         "per_wall_s": summarize(runs, "per_wall_s"),
         "trades": sorted({r["trades"] for r in runs}),
         "peak_rss_mib": round(peak_rss_mib(), 1),
+        "breakdown": parts,
         "target_per_cpu_s": TARGET_CPU,
         "python": sys.version.split()[0],
         "machine": platform.machine(),
