@@ -15,9 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cycle.harness import bot_settings, sqlite_url, wall_sim_config
 
 from btcbot.app.backfill import backfill_history
 from btcbot.app.operations import start
+from btcbot.cli.main import main
 from btcbot.config.settings import Settings, load_settings
 from btcbot.domain.errors import TransientError
 from btcbot.domain.market import Candle
@@ -109,6 +111,26 @@ def test_a_restart_after_a_stop_fetches_only_the_gap(sim: SimHandle, tmp_path: P
     bars = stored_bars(settings, "BTCTRY")
     assert [b.open_time for b in bars[-4:]] == [newest + timedelta(hours=h) for h in range(4)]
     assert len(bars) == 147  # 144 + the 3 bars of the gap, nothing fetched twice
+
+
+def test_a_fresh_live_bot_backfills_too_and_decides_on_its_first_once(
+    tmp_cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = sqlite_url(tmp_cwd / "live.db")
+    upgrade(db)
+    with running_simulator(wall_sim_config()) as live_sim:  # default history, market time = now
+        settings = bot_settings(live_sim, db, BTCBOT_TRADING__STRATEGY="trend", BTCBOT_TRADING__CANDLE_INTERVAL_S="3600")
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        assert main(["once"]) == 0
+        asked = routes(live_sim)
+    engine = create_engine_for(db)
+    try:
+        assert len(SqlCandleStore(engine).latest("BTCTRY", 3600, 1000)) == 144
+    finally:
+        engine.dispose()
+    assert asked[KLINES] == len(SYMBOLS)
+    assert asked["/api/v1/order"] > 0  # live: the strategy decided and sent orders on its first cycle
 
 
 # ---- unit: a fake klines host ------------------------------------------------------------------------
