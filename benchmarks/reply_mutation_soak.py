@@ -13,7 +13,8 @@ cycle's asset cap (+3 %), no exception escaping the error policy; halts are coun
 is resumed like an operator would, and the soak goes on). At the end, after the
 faults stop and a few quiet cycles (and WITHOUT ``reconcile --apply``): every exchange order in
 the database with its real final state and filled amount, every trade booked once, the ledger
-equal to the exchange's balances, an empty reconcile plan and trading ACTIVE.
+equal to the exchange's balances, an empty reconcile plan, and trading ACTIVE (or REDUCING for a
+risk reason: the churn's fees reach the last drawdown tier in long runs).
 
 Run: .venv/bin/python benchmarks/reply_mutation_soak.py [--cycles 2000] [--seed 20261125]
 Prints the figures and saves benchmarks/results/reply_mutation_soak.json. Exit 1 on a violation
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in figures["halt_list"][:10]:
         print(f"  - {line}")
     print(f"exchange orders/trades  {figures['exchange_orders']}/{figures['exchange_trades']}")
-    print(f"final trading state     {figures['final_trading_state']}")
+    print(f"final trading state     {figures['final_trading_state']}"
+          + (f" ({figures['final_trading_state_reason'][:100]})" if figures["final_trading_state"] != "ACTIVE" else ""))
     print(f"violations              {figures['violations']}")
     for line in figures["violation_list"][:30]:
         print(f"  - {line}")

@@ -196,6 +196,7 @@ class MutationSoakReport:
     cycle_mutations: dict[int, list[str]] = field(default_factory=dict)
     first_reducing_cycle: int | None = None
     stale_cycles: int = 0
+    final_reason: str = ""
 
     def mutations_before(self, cycle: int, span: int = 6) -> dict[int, list[str]]:
         return {n: self.cycle_mutations[n] for n in range(max(1, cycle - span), cycle + 1) if n in self.cycle_mutations}
@@ -237,6 +238,7 @@ class MutationSoakReport:
             "exchange_orders": len(self.state["orders"]),
             "exchange_trades": len(self.state["trades"]),
             "final_trading_state": self.final_trading_state,
+            "final_trading_state_reason": self.final_reason[:300],
             "first_reducing_cycle": self.first_reducing_cycle,
             "mutations_before_first_reducing": (
                 self.mutations_before(self.first_reducing_cycle) if self.first_reducing_cycle else {}
@@ -327,6 +329,15 @@ def _last_buy_approval(approvals: dict[int, Approval], symbol: str) -> Approval 
                for d in approval.decisions):
             return approval
     return None
+
+
+def _trading_state_reason(db_url: str) -> str:
+    engine = create_engine_for(db_url, 5000)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT reason FROM trading_state")).scalar() or "")
+    finally:
+        engine.dispose()
 
 
 def final_state_violations(state: dict[str, Any], db_url: str) -> list[str]:
@@ -512,9 +523,12 @@ def run_mutation_soak(
     violations += [f"end: {v}" for v in consistency_violations(state, book)]
     violations += [f"end: {v}" for v in final_state_violations(state, url)]
     violations += [f"end: reconcile plan row {' | '.join(r)}" for r in plan_rows]
-    if book.trading_state != "ACTIVE":
-        violations.append(f"end: trading state {book.trading_state}")
+    reason = _trading_state_reason(url)
+    if book.trading_state != "ACTIVE" and not (book.trading_state == "REDUCING" and reason.startswith("RISK_")):
+        # REDUCING for a risk reason (the churn's fees reach the last drawdown tier in long runs)
+        # is the risk engine at work; REDUCING for unexplained drift, or HALTED, is not.
+        violations.append(f"end: trading state {book.trading_state}: {reason[:200]}")
     return MutationSoakReport(cycles, quiet_cycles, seed, violations, outcomes, counters, halts, state, book,
                               plan_rows, book.trading_state, dict(schedule.armed), time.perf_counter() - started,
                               cycle_mutations, first_reducing[0] if first_reducing else None,
-                              schedule.stale_cycles)
+                              schedule.stale_cycles, reason)
