@@ -78,6 +78,8 @@ from btcbot.services.execution.fetch_plan import (
     NEVER_PLACED_WATCH_S,
     UNRESOLVED,
     LocalBooks,
+    booked_among,
+    late_fill_orders,
     ledger_with_reserve,
     plan_lookups,
     reopen_candidates,
@@ -185,10 +187,13 @@ class ReconcileService:
             reserve = uow.ledger.balance(LedgerAccount.RESERVE, self._quote)
         if open_orders is None:
             open_orders = uow.orders.list_non_terminal()
+        recent = tuple(uow.orders.list_recent(LATE_FILL_SCAN))
+        late = late_fill_orders(recent, self._clock.now(), self._grace)
+        booked = {o.exchange_order_id: frozenset(f.trade_id for f in uow.fills.for_order(o.exchange_order_id))
+                  for o in late if o.exchange_order_id is not None}
         return LocalBooks(
-            open_orders=tuple(open_orders),
-            recent_orders=tuple(uow.orders.list_recent(LATE_FILL_SCAN)),
-            ledger=ledger_with_reserve(wallet, reserve, self._quote),
+            open_orders=tuple(open_orders), recent_orders=recent,
+            ledger=ledger_with_reserve(wallet, reserve, self._quote), booked_trades=booked,
         )
 
     def _books(self) -> LocalBooks:
@@ -216,8 +221,8 @@ class ReconcileService:
         fills: list[Fill] = []
         for xid in sorted(trade_ids):
             fills.extend(self._account.trades_for_order(xid))
-        return Gathered(local, list(plan.open_rows), recent, fills, self._booked_trade_ids(fills), known_cids,
-                        dict(books.ledger), plan.dormant_symbols)
+        return Gathered(local, list(plan.open_rows), recent, fills, self._booked_trade_ids(fills, books),
+                        known_cids, dict(books.ledger), plan.dormant_symbols)
 
     def _stored_orders(self, rows: Sequence[ExchangeOrder]) -> dict[str, ManagedOrder | None]:
         """The database's rows for these client ids (an idle cycle has none: no transaction)."""
@@ -226,11 +231,14 @@ class ReconcileService:
         with self._uow() as uow:
             return {r.client_order_id: uow.orders.get(r.client_order_id) for r in rows if r.client_order_id}
 
-    def _booked_trade_ids(self, fills: Sequence[Fill]) -> frozenset[int]:
-        if not fills:
-            return frozenset()
+    def _booked_trade_ids(self, fills: Sequence[Fill], books: LocalBooks) -> frozenset[int]:
+        """Trade ids among ``fills`` already booked: from the books where they know (the trades
+        of orders that finished lately), else one lookup (none in an idle cycle)."""
+        known, unchecked = booked_among(fills, books.booked_trades)
+        if not unchecked:
+            return known
         with self._uow() as uow:
-            return frozenset(f.trade_id for f in fills if uow.fills.exists(f.trade_id))
+            return known | frozenset(f.trade_id for f in unchecked if uow.fills.exists(f.trade_id))
 
     def plan(self, view: ExchangeView, books: LocalBooks | None = None) -> tuple[Gathered, ReconcileReport]:
         books = books if books is not None else self._books()

@@ -35,12 +35,12 @@ nothing beyond what the cycle already has.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from btcbot.domain.enums import OrderState
-from btcbot.domain.exchange_models import ExchangeOrder
+from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import is_own_client_order_id
 
@@ -64,6 +64,9 @@ class LocalBooks:
     open_orders: tuple[ManagedOrder, ...]  # every non-terminal order
     recent_orders: tuple[ManagedOrder, ...]  # the newest LATE_FILL_SCAN orders, any state
     ledger: Mapping[str, Decimal]  # wallet per asset, the reserve folded into the quote asset
+    #: exchange order id -> trade ids already booked, for orders whose trades a pass fetches
+    #: anyway (those that finished within the grace period): their fetched trades need no lookup.
+    booked_trades: Mapping[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -196,3 +199,16 @@ def trades_of_listed(
     listed = {r.exchange_order_id for r in rows if r.client_order_id in by_cid}
     adopted = {r.exchange_order_id for r in unknown_rows if r.client_order_id not in known_client_ids}
     return frozenset(listed | adopted)
+
+
+def booked_among(fills: Iterable[Fill], booked: Mapping[int, frozenset[int]]) -> tuple[frozenset[int], list[Fill]]:
+    """Which fetched trades the books already say are booked, and the fetched trades of orders
+    the books say nothing about (the service looks those up)."""
+    known: set[int] = set()
+    unchecked: list[Fill] = []
+    for fill in fills:
+        if fill.order_id not in booked:
+            unchecked.append(fill)
+        elif fill.trade_id in booked[fill.order_id]:
+            known.add(fill.trade_id)
+    return frozenset(known), unchecked

@@ -16,6 +16,7 @@ from btcbot.services.execution.fetch_plan import (
     NEVER_PLACED_WATCH_S,
     LocalBooks,
     OrderLookups,
+    booked_among,
     late_fill_orders,
     ledger_with_reserve,
     order_lookups,
@@ -26,7 +27,7 @@ from btcbot.services.execution.fetch_plan import (
     watched_never_placed,
 )
 
-from .factories import CID, T0, at, order, xorder
+from .factories import CID, T0, at, fill, order, xorder
 
 S = OrderState
 V = VenueOrderStatus
@@ -218,3 +219,21 @@ def test_trades_of_listed_table(state: OrderState | None, unknown: bool, db_know
     local = [order(state)] if state is not None else []
     ids = trades_of_listed(local, [row], [row] if unknown else [], {CID} if db_knows else set())
     assert ids == ({5001} if fetched else set())
+
+
+# the trade's order id and trade id, the books' booked trades -> known | unchecked | new
+BOOKED_TABLE = [
+    pytest.param(5001, 1, {5001: frozenset({1, 2})}, "known", id="booked-per-the-books"),
+    pytest.param(5001, 3, {5001: frozenset({1, 2})}, "new", id="order-known-trade-new"),
+    pytest.param(5001, 3, {5001: frozenset()}, "new", id="order-without-bookings"),
+    pytest.param(6001, 1, {5001: frozenset({1})}, "unchecked", id="order-the-books-do-not-cover"),
+    pytest.param(6001, 1, {}, "unchecked", id="no-books"),
+]
+
+
+@pytest.mark.parametrize(("order_id", "trade_id", "booked", "expected"), BOOKED_TABLE)
+def test_booked_among_table(order_id: int, trade_id: int, booked: dict[int, frozenset[int]], expected: str) -> None:
+    trade = fill("0.1", order_id=order_id, trade_id=trade_id)
+    known, unchecked = booked_among([trade], booked)
+    got = "known" if trade_id in known else "unchecked" if unchecked == [trade] else "new"
+    assert got == expected
