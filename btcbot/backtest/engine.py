@@ -369,6 +369,7 @@ class BacktestEngine:
         strategy = self._strategy
         index = -1
         merged = 0
+        universe = len(self._symbols)
         for opened, current in merge_bars(streams):
             index += 1
             merged += len(current)
@@ -379,14 +380,20 @@ class BacktestEngine:
                 run.pending = self._fill_pending(run.pending, current, book, result, opened)
                 filled = len(result.trades) != before
 
-            prices = prices.copy()
-            seen = seen.copy()
-            for symbol, bar in current.items():
-                windows[symbol].append(bar)
-                prices[symbol] = bar.close
-                seen[symbol] = now
-                if keep_bars:
-                    result.bars[symbol].append(bar)
+            if len(current) == universe and not keep_bars:  # every symbol has a bar: fresh dicts
+                for symbol, bar in current.items():
+                    windows[symbol].append(bar)
+                prices = {symbol: bar.close for symbol, bar in current.items()}
+                seen = dict.fromkeys(current, now)
+            else:  # a symbol without a bar keeps its last close and time
+                prices = prices.copy()
+                seen = seen.copy()
+                for symbol, bar in current.items():
+                    windows[symbol].append(bar)
+                    prices[symbol] = bar.close
+                    seen[symbol] = now
+                    if keep_bars:
+                        result.bars[symbol].append(bar)
             if observer is not None:
                 observer(now, current, prices)
 
