@@ -99,7 +99,11 @@ def child_env(settings: Mapping[str, str]) -> dict[str, str]:
 
 
 def machine() -> dict[str, str]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": str(os.cpu_count())}
+    """Where the figures come from; the load average says whether the machine was quiet (CPU
+    times measured under load are inflated too, not only wall times)."""
+    load1, load5, _ = os.getloadavg()
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": str(os.cpu_count()),
+            "load_average_1m_5m": f"{load1:.2f} {load5:.2f}"}
 
 
 def save(name: str, data: dict[str, Any]) -> Path:
