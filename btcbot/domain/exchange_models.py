@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
+from btcbot.domain.ids import ClientOrderId
 
 MAX_CLIENT_ORDER_ID_LEN = 50
 
@@ -23,7 +24,7 @@ class OrderRequest:
     symbol: str
     side: Side
     order_type: OrderType
-    client_order_id: str
+    client_order_id: ClientOrderId
     base_quantity: Decimal | None = None
     quote_amount: Decimal | None = None
     price: Decimal | None = None
@@ -58,7 +59,7 @@ class SubmitAck:
     """The exchange accepted an order (POST /api/v1/order succeeded). Fills come later."""
 
     exchange_order_id: int
-    client_order_id: str
+    client_order_id: ClientOrderId
     symbol: str
     side: Side
     order_type: OrderType
@@ -84,7 +85,7 @@ class ExchangeOrder:
     """
 
     exchange_order_id: int
-    client_order_id: str | None
+    client_order_id: ClientOrderId | None
     symbol: str
     side: Side
     order_type: OrderType
@@ -107,7 +108,7 @@ class Fill:
 
     trade_id: int
     order_id: int
-    client_order_id: str | None
+    client_order_id: ClientOrderId | None
     symbol: str
     side: Side
     price: Decimal

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
+from btcbot.domain.ids import ClientOrderId
 
 S = OrderState
 
@@ -48,7 +49,7 @@ class ManagedOrder:
     asked the exchange to spend). ``filled_quantity``/``filled_quote`` accumulate from fills.
     """
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     cycle_id: int
     strategy_id: str
     symbol: str

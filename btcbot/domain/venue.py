@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import SymbolRules
 
 _ZERO = Decimal(0)
@@ -151,7 +152,7 @@ def build_order_request(
     order_type: OrderType,
     base_quantity: Decimal,
     price: Decimal,
-    client_order_id: str,
+    client_order_id: ClientOrderId,
     margin: Decimal,
     free_balance: Decimal | None = None,
     fee_rate: Decimal = _ZERO,

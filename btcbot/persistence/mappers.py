@@ -11,6 +11,7 @@ from typing import Any
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 from btcbot.persistence.tables import FillRow, OrderRow, SnapshotRow
@@ -64,7 +65,7 @@ def order_to_row(order: ManagedOrder, row: OrderRow | None = None) -> OrderRow:
 
 def order_from_row(row: OrderRow) -> ManagedOrder:
     return ManagedOrder(
-        client_order_id=row.client_order_id,
+        client_order_id=ClientOrderId(row.client_order_id),
         cycle_id=row.cycle_id,
         strategy_id=row.strategy_id,
         symbol=row.symbol,
@@ -107,7 +108,7 @@ def fill_from_row(row: FillRow) -> Fill:
     return Fill(
         trade_id=row.trade_id,
         order_id=row.exchange_order_id,
-        client_order_id=row.client_order_id,
+        client_order_id=None if row.client_order_id is None else ClientOrderId(row.client_order_id),
         symbol=row.symbol,
         side=Side(row.side),
         price=row.price,

@@ -28,6 +28,7 @@ from btcbot.domain.errors import (
     RateLimited,
 )
 from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.accounting import Position, apply_to_basis
@@ -97,7 +98,7 @@ def test_average_cost_basis_and_realized_pnl() -> None:
 
 def _order(side: Side, otype: OrderType, qty: str, price: str | None, quote: str | None = None,
             filled: str = "0", state: OrderState = OrderState.OPEN) -> ManagedOrder:
-    return ManagedOrder("c", 1, "s1", "BTCTRY", side, otype, D(qty), None if price is None else D(price),
+    return ManagedOrder(ClientOrderId("c"), 1, "s1", "BTCTRY", side, otype, D(qty), None if price is None else D(price),
                         None if quote is None else D(quote), state, T0, T0, filled_quantity=D(filled))
 
 

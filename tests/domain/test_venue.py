@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import (
     RejectionCode,
@@ -92,17 +93,17 @@ def test_price_band() -> None:
 def test_build_limit_order_rounds() -> None:
     result = build_order_request(
         BTCTRY, side=Side.BUY, order_type=OrderType.LIMIT, base_quantity=Decimal("0.0012345678"),
-        price=Decimal("3612345.6"), client_order_id="cid", margin=MARGIN,
+        price=Decimal("3612345.6"), client_order_id=ClientOrderId("cid"), margin=MARGIN,
     )  # fmt: skip
     assert result == OrderRequest(
-        "BTCTRY", Side.BUY, OrderType.LIMIT, "cid", base_quantity=Decimal("0.00123456"), price=Decimal("3612340")
+        "BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("0.00123456"), price=Decimal("3612340")
     )
 
 
 def test_build_market_buy_uses_quote_amount() -> None:
     result = build_order_request(
         BTCTRY, side=Side.BUY, order_type=OrderType.MARKET, base_quantity=Decimal("0.001"),
-        price=Decimal("3612345.678"), client_order_id="cid", margin=MARGIN,
+        price=Decimal("3612345.678"), client_order_id=ClientOrderId("cid"), margin=MARGIN,
     )  # fmt: skip
     assert isinstance(result, OrderRequest)
     assert result.quote_amount == Decimal("3612.34") and result.base_quantity is None and result.price is None
@@ -111,7 +112,7 @@ def test_build_market_buy_uses_quote_amount() -> None:
 def test_build_below_minimum_is_rejected() -> None:
     result = build_order_request(
         BTCTRY, side=Side.SELL, order_type=OrderType.LIMIT, base_quantity=Decimal("0.00002"),
-        price=Decimal("3612340"), client_order_id="cid", margin=MARGIN,
+        price=Decimal("3612340"), client_order_id=ClientOrderId("cid"), margin=MARGIN,
     )  # fmt: skip
     assert isinstance(result, VenueRejection) and result.code is RejectionCode.BELOW_MIN_NOTIONAL
 
@@ -120,11 +121,11 @@ def test_build_refuses_untradable_and_zero() -> None:
     halted = SymbolRules("BTCTRY", "BTC", "TRY", "HALTED", 8, 0, False, Decimal("99.91"))
     r1 = build_order_request(
         halted, side=Side.BUY, order_type=OrderType.LIMIT, base_quantity=Decimal("1"), price=Decimal("1"),
-        client_order_id="c", margin=MARGIN,
+        client_order_id=ClientOrderId("c"), margin=MARGIN,
     )  # fmt: skip
     r2 = build_order_request(
         BTCTRY, side=Side.BUY, order_type=OrderType.LIMIT, base_quantity=Decimal("0.000000001"),
-        price=Decimal("3612340"), client_order_id="c", margin=MARGIN,
+        price=Decimal("3612340"), client_order_id=ClientOrderId("c"), margin=MARGIN,
     )  # fmt: skip
     assert isinstance(r1, VenueRejection) and r1.code is RejectionCode.NOT_TRADABLE
     assert isinstance(r2, VenueRejection) and r2.code is RejectionCode.ZERO_QUANTITY
@@ -133,7 +134,7 @@ def test_build_refuses_untradable_and_zero() -> None:
 def test_build_insufficient_balance() -> None:
     result = build_order_request(
         BTCTRY, side=Side.BUY, order_type=OrderType.LIMIT, base_quantity=Decimal("0.001"),
-        price=Decimal("3612340"), client_order_id="c", margin=MARGIN, free_balance=Decimal("3612.34"),
+        price=Decimal("3612340"), client_order_id=ClientOrderId("c"), margin=MARGIN, free_balance=Decimal("3612.34"),
         fee_rate=FEE, tax_rate=TAX,
     )  # fmt: skip
     assert isinstance(result, VenueRejection) and result.code is RejectionCode.INSUFFICIENT_BALANCE
@@ -219,7 +220,7 @@ def test_built_order_is_legal_or_rejected(
     free: Decimal | None, fee: Decimal, tax: Decimal, margin: Decimal,
 ) -> None:  # fmt: skip
     result = build_order_request(
-        rules, side=side, order_type=order_type, base_quantity=qty, price=price, client_order_id="cid",
+        rules, side=side, order_type=order_type, base_quantity=qty, price=price, client_order_id=ClientOrderId("cid"),
         margin=margin, free_balance=free, fee_rate=fee, tax_rate=tax,
     )  # fmt: skip
     if isinstance(result, VenueRejection):
@@ -250,7 +251,7 @@ def test_sell_quantity_never_increased(rules: SymbolRules, qty: Decimal, price: 
     assume(qty > 0)
     result = build_order_request(
         rules, side=Side.SELL, order_type=OrderType.MARKET, base_quantity=qty, price=price,
-        client_order_id="cid", margin=margin,
+        client_order_id=ClientOrderId("cid"), margin=margin,
     )  # fmt: skip
     if isinstance(result, OrderRequest):
         assert result.base_quantity is not None and result.base_quantity <= qty
@@ -260,7 +261,7 @@ def test_sell_quantity_never_increased(rules: SymbolRules, qty: Decimal, price: 
 def test_limit_price_inside_band_after_rounding(side: Side) -> None:
     result = build_order_request(
         BTCTRY, side=side, order_type=OrderType.LIMIT, base_quantity=Decimal("0.001"),
-        price=Decimal("375415"), client_order_id="c", margin=MARGIN,
+        price=Decimal("375415"), client_order_id=ClientOrderId("c"), margin=MARGIN,
     )  # fmt: skip
     if side is Side.BUY:  # 375410 < band minimum 375413.5
         assert isinstance(result, VenueRejection) and result.code is RejectionCode.PRICE_OUT_OF_BAND

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 
@@ -45,7 +46,7 @@ def fill(
     return Fill(
         trade_id=trade_id,
         order_id=order_id,
-        client_order_id="s1-1-BTCTRY-B-abc",
+        client_order_id=ClientOrderId("s1-1-BTCTRY-B-abc"),
         symbol="BTCTRY",
         side=side,
         price=Decimal(price),

@@ -27,6 +27,7 @@ from btcbot.contracts.exchange import MarketData
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
 from btcbot.sim.engine.instruments import PairSpec
@@ -327,7 +328,7 @@ class PaperExchange:
     def _order(self, order: SimOrder) -> ExchangeOrder:
         return ExchangeOrder(
             exchange_order_id=order.id,
-            client_order_id=order.client_id,
+            client_order_id=ClientOrderId(order.client_id),
             symbol=order.symbol,
             side=Side.BUY if order.side == BUY else Side.SELL,
             order_type=OrderType.LIMIT if order.method == LIMIT else OrderType.MARKET,
@@ -344,7 +345,7 @@ class PaperExchange:
         return Fill(
             trade_id=trade.id,
             order_id=trade.order_id,
-            client_order_id=trade.client_id,
+            client_order_id=ClientOrderId(trade.client_id),
             symbol=trade.symbol,
             side=Side.BUY if trade.side == BUY else Side.SELL,
             price=trade.price,

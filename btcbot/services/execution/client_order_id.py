@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import Side
 from btcbot.domain.exchange_models import MAX_CLIENT_ORDER_ID_LEN
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.intents import OrderIntent
 
 CLIENT_ID_PREFIX = "bb"
@@ -97,7 +98,7 @@ def _tag(text: str, max_len: int) -> str:
     return _NON_ALNUM.sub("", text)[:max_len]
 
 
-def make_client_order_id(strategy_id: str, cycle_id: int, symbol: str, side: Side, intent_hash: str) -> str:
+def make_client_order_id(strategy_id: str, cycle_id: int, symbol: str, side: Side, intent_hash: str) -> ClientOrderId:
     """The deterministic client order id for one intent of one cycle (see module docstring).
 
     Raises ValueError for an empty strategy tag or symbol, a negative or too large cycle id, or an
@@ -117,10 +118,10 @@ def make_client_order_id(strategy_id: str, cycle_id: int, symbol: str, side: Sid
     digest = base64.b32encode(hashlib.sha256(material.encode()).digest()).decode().lower()[:HASH_LEN]
     text = f"{CLIENT_ID_PREFIX}-{strategy_tag}-c{cycle_id:06d}-{symbol_tag}-{_SIDE_LETTER[side]}-{digest}"
     assert len(text) <= MAX_CLIENT_ORDER_ID_LEN, text  # guaranteed by the bounds above
-    return text
+    return ClientOrderId(text)
 
 
-def client_order_id_for(intent: OrderIntent, cycle_id: int) -> str:
+def client_order_id_for(intent: OrderIntent, cycle_id: int) -> ClientOrderId:
     """Convenience: ``make_client_order_id`` with the intent's own fields and hash."""
     return make_client_order_id(intent.strategy_id, cycle_id, intent.symbol, intent.side, intent_hash(intent))
 

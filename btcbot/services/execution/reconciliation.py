@@ -42,6 +42,7 @@ from decimal import Decimal
 from btcbot.domain.enums import OrderState
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.balance_check import compare_balances, expected_balances
@@ -173,19 +174,19 @@ def _adopt_unknown_rows(
     rows: Mapping[int, ExchangeOrder],
     by_xid: Mapping[int, ManagedOrder],
     known_cids: frozenset[str],
-    sims: dict[str, ManagedOrder],
+    sims: dict[ClientOrderId, ManagedOrder],
     now: datetime,
     out: _Builder,
-) -> dict[str, int]:
+) -> dict[ClientOrderId, int]:
     """Adopt exchange orders of ours with no local row: one per client id (lowest exchange id),
     the rest flagged as duplicates. Adopted rows join ``sims``. Returns client id -> exchange id."""
-    unknown_rows: dict[str, list[ExchangeOrder]] = defaultdict(list)
+    unknown_rows: dict[ClientOrderId, list[ExchangeOrder]] = defaultdict(list)
     for xid in sorted(rows):
         cid = rows[xid].client_order_id
         if xid in by_xid or cid is None or cid in known_cids or not is_own_client_order_id(cid):
             continue
         unknown_rows[cid].append(rows[xid])
-    adopted: dict[str, int] = {}
+    adopted: dict[ClientOrderId, int] = {}
     for cid, found in sorted(unknown_rows.items()):
         first, others = found[0], found[1:]
         adopted[cid] = first.exchange_order_id
@@ -218,7 +219,7 @@ def _correct(sim: ManagedOrder, xid: int, row: ExchangeOrder | None, now: dateti
 
 
 def _correct_never_placed(
-    sims: dict[str, ManagedOrder], rows: Mapping[int, ExchangeOrder], now: datetime, out: _Builder
+    sims: dict[ClientOrderId, ManagedOrder], rows: Mapping[int, ExchangeOrder], now: datetime, out: _Builder
 ) -> dict[int, ManagedOrder]:
     """REJECTED/NOT_PLACED orders the exchange lists after all: reopen them in ``sims`` with the
     lowest matching exchange id (the others are flagged later as duplicates). Returns exchange
@@ -239,7 +240,7 @@ def _correct_never_placed(
 
 def _owner_client_id(
     fill: Fill, by_xid: Mapping[int, ManagedOrder], known_cids: frozenset[str]
-) -> str | None:
+) -> ClientOrderId | None:
     """The client id a trade belongs to, None when it is not ours (foreign)."""
     owner = by_xid.get(fill.order_id)
     if owner is not None:
@@ -250,7 +251,7 @@ def _owner_client_id(
     return cid
 
 
-def _simulate_fill(cid: str, fill: Fill, sims: dict[str, ManagedOrder], now: datetime, out: _Builder) -> bool:
+def _simulate_fill(cid: ClientOrderId, fill: Fill, sims: dict[ClientOrderId, ManagedOrder], now: datetime, out: _Builder) -> bool:
     """Apply ``fill`` to the simulated order ``cid`` (reopening a never-placed one first). False
     when the transition table refuses it (an OrderConflict is reported)."""
     if sims[cid].state in NEVER_PLACED:
@@ -267,7 +268,7 @@ def _simulate_fill(cid: str, fill: Fill, sims: dict[str, ManagedOrder], now: dat
     return True
 
 
-def _adopt_from_fill(cid: str, fill: Fill, adopted: dict[str, int], out: _Builder) -> bool:
+def _adopt_from_fill(cid: ClientOrderId, fill: Fill, adopted: dict[ClientOrderId, int], out: _Builder) -> bool:
     """A trade of ours with no row and not in the order lists: the cycle fetches its order with
     ``get_order`` first (AdoptUnknownOrder). False for a trade of a duplicate exchange order."""
     first_xid = adopted.get(cid)
@@ -285,17 +286,17 @@ def _collect_fills(
     known_trade_ids: frozenset[int],
     by_xid: Mapping[int, ManagedOrder],
     known_cids: frozenset[str],
-    sims: dict[str, ManagedOrder],
-    adopted: dict[str, int],
+    sims: dict[ClientOrderId, ManagedOrder],
+    adopted: dict[ClientOrderId, int],
     now: datetime,
     out: _Builder,
-) -> tuple[set[str], int]:
+) -> tuple[set[ClientOrderId], int]:
     """ApplyFill for each new trade of ours (time order), simulated on ``sims``.
 
     Returns the client ids whose fills conflicted (their reconciliation stops there) and the
     number of foreign fills ignored.
     """
-    broken: set[str] = set()
+    broken: set[ClientOrderId] = set()
     foreign_fills = 0
     seen: set[int] = set(known_trade_ids)
     for fill in sorted(fills, key=lambda f: (f.timestamp, f.trade_id)):
@@ -327,7 +328,7 @@ def _foreign_order_count(rows: Mapping[int, ExchangeOrder], by_xid: Mapping[int,
 
 
 def _fill_owners(
-    local: Mapping[str, ManagedOrder],
+    local: Mapping[ClientOrderId, ManagedOrder],
     by_xid: Mapping[int, ManagedOrder],
     corrected: Mapping[int, ManagedOrder],
     rows: Mapping[int, ExchangeOrder],

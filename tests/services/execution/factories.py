@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, SubmitAck
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.orders import ManagedOrder
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-CID = "bb-s1-c000001-BTCTRY-B-aaaaaaaaaa"
+CID = ClientOrderId("bb-s1-c000001-BTCTRY-B-aaaaaaaaaa")
 
 
 def at(seconds: float) -> datetime:
@@ -48,7 +49,7 @@ def xorder(
 ) -> ExchangeOrder:
     return ExchangeOrder(
         exchange_order_id=exchange_order_id,
-        client_order_id=client_order_id,
+        client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
         symbol=symbol,
         side=side,
         order_type=OrderType.LIMIT,
@@ -78,7 +79,7 @@ def fill(
     return Fill(
         trade_id=trade_id,
         order_id=order_id,
-        client_order_id=client_order_id,
+        client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
         symbol=symbol,
         side=side,
         price=Decimal(price),
@@ -93,7 +94,7 @@ def fill(
 def ack(exchange_order_id: int = 5001, client_order_id: str = CID) -> SubmitAck:
     return SubmitAck(
         exchange_order_id=exchange_order_id,
-        client_order_id=client_order_id,
+        client_order_id=ClientOrderId(client_order_id),
         symbol="BTCTRY",
         side=Side.BUY,
         order_type=OrderType.LIMIT,

@@ -77,7 +77,7 @@ def orders_part(report: ReconcileReport) -> tuple[object, ...]:
 
 def play(orders: Sequence[ManagedOrder], report: ReconcileReport) -> dict[str, ManagedOrder]:
     """Execute the order corrections as the cycle would (pure), in the report's order."""
-    state = {o.client_order_id: o for o in orders}
+    state: dict[str, ManagedOrder] = {o.client_order_id: o for o in orders}
     for c in report.corrections:
         if isinstance(c, AdoptUnknownOrder) and c.exchange_order is not None:
             state[c.client_order_id] = adopt_order(c.exchange_order, NOW)

@@ -56,7 +56,7 @@ def _reconcile(
 
 
 def _play(local: list[ManagedOrder], report: ReconcileReport, now: datetime) -> dict[str, ManagedOrder]:
-    state = {o.client_order_id: o for o in local}
+    state: dict[str, ManagedOrder] = {o.client_order_id: o for o in local}
     for c in report.corrections:
         if isinstance(c, AdoptUnknownOrder):
             assert c.exchange_order is not None

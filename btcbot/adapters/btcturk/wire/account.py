@@ -25,6 +25,7 @@ from btcbot.adapters.btcturk.wire._types import (
 from btcbot.domain.enums import Side
 from btcbot.domain.errors import MalformedPayload
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.market import Balance
 
 
@@ -58,7 +59,7 @@ class OrderWire(WireModel):
     def to_domain(self) -> ExchangeOrder:
         return ExchangeOrder(
             exchange_order_id=self.id,
-            client_order_id=self.order_client_id or None,
+            client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
             symbol=self.pair_symbol,
             side=self.type,
             order_type=self.method,
@@ -114,7 +115,7 @@ class UserTradeWire(WireModel):
         return Fill(
             trade_id=self.id,
             order_id=order_id,
-            client_order_id=self.order_client_id or None,
+            client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
             symbol=self.symbol,
             side=side,
             price=self.price,
