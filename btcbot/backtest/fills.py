@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import Fill, OrderRequest
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.market import Candle, SymbolRules
 from btcbot.domain.venue import floor_quantity
 from btcbot.sim.engine.settlement import FeeSchedule
@@ -87,7 +88,7 @@ class FillModel:
         fee, tax = self.fees.fee_and_tax(qty * price, maker)
         return Fill(
             trade_id=trade_id,
-            order_id=order_id,
+            order_id=ExchangeOrderId(order_id),
             client_order_id=order.client_order_id,
             symbol=order.symbol,
             side=order.side,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 
 MAX_CLIENT_ORDER_ID_LEN = 50
 
@@ -58,7 +58,7 @@ class OrderRequest:
 class SubmitAck:
     """The exchange accepted an order (POST /api/v1/order succeeded). Fills come later."""
 
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
     client_order_id: ClientOrderId
     symbol: str
     side: Side
@@ -72,7 +72,7 @@ class SubmitAck:
 class CancelAck:
     """The exchange accepted a cancel REQUEST; the order is canceled only when it shows Canceled."""
 
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class ExchangeOrder:
     user trades by order id.
     """
 
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
     client_order_id: ClientOrderId | None
     symbol: str
     side: Side
@@ -107,7 +107,7 @@ class Fill:
     """
 
     trade_id: int
-    order_id: int
+    order_id: ExchangeOrderId
     client_order_id: ClientOrderId | None
     symbol: str
     side: Side

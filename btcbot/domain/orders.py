@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 
 S = OrderState
 
@@ -61,7 +61,7 @@ class ManagedOrder:
     state: OrderState
     created_at: datetime
     updated_at: datetime
-    exchange_order_id: int | None = None
+    exchange_order_id: ExchangeOrderId | None = None
     filled_quantity: Decimal = Decimal(0)
     filled_quote: Decimal = Decimal(0)
     fees_paid: Decimal = Decimal(0)

@@ -11,7 +11,7 @@ from typing import Any
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 from btcbot.persistence.tables import FillRow, OrderRow, SnapshotRow
@@ -77,7 +77,7 @@ def order_from_row(row: OrderRow) -> ManagedOrder:
         state=OrderState(row.state),
         created_at=row.created_at,
         updated_at=row.updated_at,
-        exchange_order_id=row.exchange_order_id,
+        exchange_order_id=None if row.exchange_order_id is None else ExchangeOrderId(row.exchange_order_id),
         filled_quantity=row.filled_quantity,
         filled_quote=row.filled_quote,
         fees_paid=row.fees_paid,
@@ -107,7 +107,7 @@ def fill_to_row(fill: Fill, cycle_id: int | None) -> FillRow:
 def fill_from_row(row: FillRow) -> Fill:
     return Fill(
         trade_id=row.trade_id,
-        order_id=row.exchange_order_id,
+        order_id=ExchangeOrderId(row.exchange_order_id),
         client_order_id=None if row.client_order_id is None else ClientOrderId(row.client_order_id),
         symbol=row.symbol,
         side=Side(row.side),

@@ -189,6 +189,7 @@ class ReconcileService:
             open_orders = uow.orders.list_non_terminal()
         recent = tuple(uow.orders.list_recent(LATE_FILL_SCAN))
         late = late_fill_orders(recent, self._clock.now(), self._grace)
+        booked: dict[int, frozenset[int]]
         booked = {o.exchange_order_id: frozenset(f.trade_id for f in uow.fills.for_order(o.exchange_order_id))
                   for o in late if o.exchange_order_id is not None}
         return LocalBooks(

@@ -28,7 +28,7 @@ from btcbot.domain.errors import (
     RateLimited,
 )
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.accounting import Position, apply_to_basis
@@ -82,7 +82,7 @@ def test_run_loop_stops_on_flag_between_cycles() -> None:
 
 
 def _fill(side: Side, qty: str, price: str, fee: str = "0", tax: str = "0") -> Fill:
-    return Fill(1, 1, None, "BTCTRY", side, D(price), D(qty), D(fee), D(tax), "TRY", T0)
+    return Fill(1, ExchangeOrderId(1), None, "BTCTRY", side, D(price), D(qty), D(fee), D(tax), "TRY", T0)
 
 
 def test_average_cost_basis_and_realized_pnl() -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.market import Balance
 
 
@@ -47,7 +48,7 @@ class FakeAccount:
 
     def cancel_order(self, exchange_order_id: int) -> CancelAck:
         self.cancelled.append(exchange_order_id)
-        return CancelAck(exchange_order_id=exchange_order_id)
+        return CancelAck(exchange_order_id=ExchangeOrderId(exchange_order_id))
 
     def request_counts(self) -> dict[str, int]:
         return {}

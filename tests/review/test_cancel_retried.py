@@ -14,6 +14,7 @@ from services.execution.factories import CID, T0, order
 from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.orders import ManagedOrder
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
@@ -32,7 +33,7 @@ def test_cancel_is_requested_again_only_after_the_retry_delay(tmp_path: Path) ->
         return SqlUnitOfWork(engine)
 
     with uow() as session:
-        session.orders.add(replace(order(OrderState.OPEN), exchange_order_id=5001))
+        session.orders.add(replace(order(OrderState.OPEN), exchange_order_id=ExchangeOrderId(5001)))
         session.commit()
     clock = ManualClock(T0 + timedelta(seconds=1))
     account = FakeAccount()

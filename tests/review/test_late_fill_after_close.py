@@ -15,6 +15,7 @@ from services.execution.factories import CID, T0, at, fill, order, xorder
 from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, OrderType, VenueOrderStatus
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.ledger import Account, genesis_postings
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
@@ -43,7 +44,7 @@ def test_a_trade_seen_after_the_order_closed_is_booked_within_the_grace_period(t
     with uow() as session:
         session.ledger.post(genesis_postings("TRY", Decimal("1000"), "test capital"), at=T0)
         session.orders.add(replace(order(OrderState.OPEN), order_type=OrderType.LIMIT, quantity=Decimal("2"),
-                                   price=Decimal("100"), exchange_order_id=5001, created_at=T0, updated_at=at(1)))
+                                   price=Decimal("100"), exchange_order_id=ExchangeOrderId(5001), created_at=T0, updated_at=at(1)))
         session.commit()
     clock = ManualClock(at(20))
     service = ReconcileService(account, uow, clock, UNIVERSE, "TRY", Decimal(1), GRACE_S, "UTC",

@@ -17,6 +17,7 @@ from services.execution.factories import T0, at, fill, order, xorder
 from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, VenueOrderStatus
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.ledger import genesis_postings
 from btcbot.failpoints import Failpoints
 from btcbot.persistence.engine import create_engine_for
@@ -42,7 +43,7 @@ def test_missing_balances_with_a_new_fill_is_no_drift(tmp_path: Path) -> None:
     account = FakeAccount(history=[row], fills=[trade])
     with uow() as session:
         session.ledger.post(genesis_postings("TRY", Decimal("1000"), "test capital"), at=T0)
-        session.orders.add(replace(order(OrderState.OPEN), exchange_order_id=5001, created_at=T0, updated_at=at(1)))
+        session.orders.add(replace(order(OrderState.OPEN), exchange_order_id=ExchangeOrderId(5001), created_at=T0, updated_at=at(1)))
         session.commit()
     service = ReconcileService(account, uow, ManualClock(at(30)), UNIVERSE, "TRY", Decimal(1), 5.0, "UTC",
                                Failpoints.none(), drift_cycles=1)

@@ -30,6 +30,7 @@ from btcbot.contracts.clock import Clock
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
 
@@ -276,7 +277,7 @@ class BtcTurkClient:
         order_id = int(exchange_order_id)
         e = ep.CANCEL_ORDER
         self._transport.call(e, lambda doc: wire.parse_cancel(e.name, doc), params={"id": order_id})
-        return CancelAck(exchange_order_id=order_id)
+        return CancelAck(exchange_order_id=ExchangeOrderId(order_id))
 
 
 def build_btcturk_client(

@@ -27,7 +27,7 @@ from btcbot.contracts.exchange import MarketData
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
 from btcbot.sim.engine.instruments import PairSpec
@@ -289,7 +289,7 @@ class PaperExchange:
         state.next_trade_id = matcher.next_trade_id
         self._save()
         return SubmitAck(
-            exchange_order_id=order.id,
+            exchange_order_id=ExchangeOrderId(order.id),
             client_order_id=request.client_order_id,
             symbol=spec.symbol,
             side=request.side,
@@ -313,7 +313,7 @@ class PaperExchange:
         order.updated_ms = _ms(self._clock.now())
         release_lock(self.state.accounts, order)
         self._save()
-        return CancelAck(exchange_order_id)
+        return CancelAck(ExchangeOrderId(exchange_order_id))
 
     # ---- mapping -----------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ class PaperExchange:
 
     def _order(self, order: SimOrder) -> ExchangeOrder:
         return ExchangeOrder(
-            exchange_order_id=order.id,
+            exchange_order_id=ExchangeOrderId(order.id),
             client_order_id=ClientOrderId(order.client_id),
             symbol=order.symbol,
             side=Side.BUY if order.side == BUY else Side.SELL,
@@ -344,7 +344,7 @@ class PaperExchange:
     def _fill(self, trade: SimTrade) -> Fill:
         return Fill(
             trade_id=trade.id,
-            order_id=trade.order_id,
+            order_id=ExchangeOrderId(trade.order_id),
             client_order_id=ClientOrderId(trade.client_id),
             symbol=trade.symbol,
             side=Side.BUY if trade.side == BUY else Side.SELL,

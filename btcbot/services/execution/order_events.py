@@ -36,6 +36,7 @@ from enum import StrEnum
 from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, SubmitAck
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.orders import ManagedOrder
 
 S = OrderState
@@ -292,5 +293,5 @@ def on_exchange_correction(
             raise _illegal(order, f"row {xo.exchange_order_id} is not exchange order {exchange_order_id}")
         _check_identity(order, exchange_order_id=exchange_order_id, client_order_id=xo.client_order_id,
                         symbol=xo.symbol, side=xo.side)
-    reopened = replace(order, state=S.UNKNOWN, exchange_order_id=exchange_order_id, updated_at=at)
+    reopened = replace(order, state=S.UNKNOWN, exchange_order_id=ExchangeOrderId(exchange_order_id), updated_at=at)
     return reopened, OrderEvent.CORRECTED_BY_EXCHANGE

@@ -376,7 +376,7 @@ def reconcile(
     rows = merge_exchange_rows(exchange_open, exchange_recent)
     open_ids = frozenset(row.exchange_order_id for row in exchange_open)
     local = {o.client_order_id: o for o in sorted(local_orders, key=lambda o: o.client_order_id)}
-    by_xid = {o.exchange_order_id: o for o in local.values() if o.exchange_order_id is not None}
+    by_xid: dict[int, ManagedOrder] = {o.exchange_order_id: o for o in local.values() if o.exchange_order_id is not None}
     known_cids = frozenset(local) | known_client_order_ids
     foreign_orders = _foreign_order_count(rows, by_xid)
 

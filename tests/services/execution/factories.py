@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, SubmitAck
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.orders import ManagedOrder
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -48,7 +48,7 @@ def xorder(
     amount: Decimal = Decimal("1.0"),
 ) -> ExchangeOrder:
     return ExchangeOrder(
-        exchange_order_id=exchange_order_id,
+        exchange_order_id=ExchangeOrderId(exchange_order_id),
         client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
         symbol=symbol,
         side=side,
@@ -78,7 +78,7 @@ def fill(
 ) -> Fill:
     return Fill(
         trade_id=trade_id,
-        order_id=order_id,
+        order_id=ExchangeOrderId(order_id),
         client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
         symbol=symbol,
         side=side,
@@ -93,7 +93,7 @@ def fill(
 
 def ack(exchange_order_id: int = 5001, client_order_id: str = CID) -> SubmitAck:
     return SubmitAck(
-        exchange_order_id=exchange_order_id,
+        exchange_order_id=ExchangeOrderId(exchange_order_id),
         client_order_id=ClientOrderId(client_order_id),
         symbol="BTCTRY",
         side=Side.BUY,

@@ -25,7 +25,7 @@ from btcbot.adapters.btcturk.wire._types import (
 from btcbot.domain.enums import Side
 from btcbot.domain.errors import MalformedPayload
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, OrderRequest, SubmitAck
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.market import Balance
 
 
@@ -58,7 +58,7 @@ class OrderWire(WireModel):
 
     def to_domain(self) -> ExchangeOrder:
         return ExchangeOrder(
-            exchange_order_id=self.id,
+            exchange_order_id=ExchangeOrderId(self.id),
             client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
             symbol=self.pair_symbol,
             side=self.type,
@@ -114,7 +114,7 @@ class UserTradeWire(WireModel):
         side = self.order_type or (Side.SELL if self.amount < 0 else Side.BUY)
         return Fill(
             trade_id=self.id,
-            order_id=order_id,
+            order_id=ExchangeOrderId(order_id),
             client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
             symbol=self.symbol,
             side=side,
@@ -150,7 +150,7 @@ class SubmitAckWire(WireModel):
     def to_domain(self, request: OrderRequest, fallback_time: datetime) -> SubmitAck:
         # The request is the authority for what we asked; the echo only adds id and time.
         return SubmitAck(
-            exchange_order_id=self.id,
+            exchange_order_id=ExchangeOrderId(self.id),
             client_order_id=request.client_order_id,
             symbol=request.symbol,
             side=request.side,
