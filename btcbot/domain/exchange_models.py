@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 
 MAX_CLIENT_ORDER_ID_LEN = 50
 
@@ -21,7 +21,7 @@ class OrderRequest:
     ``base_quantity``; every other order carries ``base_quantity`` and no ``quote_amount``.
     """
 
-    symbol: str
+    symbol: Symbol
     side: Side
     order_type: OrderType
     client_order_id: ClientOrderId
@@ -60,7 +60,7 @@ class SubmitAck:
 
     exchange_order_id: ExchangeOrderId
     client_order_id: ClientOrderId
-    symbol: str
+    symbol: Symbol
     side: Side
     order_type: OrderType
     price: Decimal | None
@@ -86,7 +86,7 @@ class ExchangeOrder:
 
     exchange_order_id: ExchangeOrderId
     client_order_id: ClientOrderId | None
-    symbol: str
+    symbol: Symbol
     side: Side
     order_type: OrderType
     price: Decimal
@@ -109,7 +109,7 @@ class Fill:
     trade_id: int
     order_id: ExchangeOrderId
     client_order_id: ClientOrderId | None
-    symbol: str
+    symbol: Symbol
     side: Side
     price: Decimal
     quantity: Decimal

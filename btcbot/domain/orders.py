@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 
 S = OrderState
 
@@ -52,7 +52,7 @@ class ManagedOrder:
     client_order_id: ClientOrderId
     cycle_id: int
     strategy_id: str
-    symbol: str
+    symbol: Symbol
     side: Side
     order_type: OrderType
     quantity: Decimal

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 
 _ZERO = Decimal(0)
@@ -178,7 +178,7 @@ def build_order_request(
             return VenueRejection(RejectionCode.BELOW_MIN_NOTIONAL, f"{rules.symbol} quote {quote} < minimum {minimum}")
         if free_balance is not None and buy_cost_with_fees(quote, fee_rate, tax_rate) > free_balance:
             return VenueRejection(RejectionCode.INSUFFICIENT_BALANCE, f"{rules.symbol} needs more free {rules.quote}")
-        return OrderRequest(rules.symbol, side, order_type, client_order_id, quote_amount=quote)
+        return OrderRequest(Symbol(rules.symbol), side, order_type, client_order_id, quote_amount=quote)
 
     qty = floor_quantity(rules, base_quantity)
     if qty <= 0:
@@ -205,4 +205,4 @@ def build_order_request(
         if needed > free_balance:
             asset = rules.quote if side is Side.BUY else rules.base
             return VenueRejection(RejectionCode.INSUFFICIENT_BALANCE, f"{rules.symbol} needs more free {asset}")
-    return OrderRequest(rules.symbol, side, order_type, client_order_id, base_quantity=qty, price=limit_price)
+    return OrderRequest(Symbol(rules.symbol), side, order_type, client_order_id, base_quantity=qty, price=limit_price)

@@ -11,7 +11,7 @@ from typing import Any
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 from btcbot.persistence.tables import FillRow, OrderRow, SnapshotRow
@@ -68,7 +68,7 @@ def order_from_row(row: OrderRow) -> ManagedOrder:
         client_order_id=ClientOrderId(row.client_order_id),
         cycle_id=row.cycle_id,
         strategy_id=row.strategy_id,
-        symbol=row.symbol,
+        symbol=Symbol(row.symbol),
         side=Side(row.side),
         order_type=OrderType(row.type),
         quantity=row.quantity,
@@ -109,7 +109,7 @@ def fill_from_row(row: FillRow) -> Fill:
         trade_id=row.trade_id,
         order_id=ExchangeOrderId(row.exchange_order_id),
         client_order_id=None if row.client_order_id is None else ClientOrderId(row.client_order_id),
-        symbol=row.symbol,
+        symbol=Symbol(row.symbol),
         side=Side(row.side),
         price=row.price,
         quantity=row.quantity,

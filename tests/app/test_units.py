@@ -28,7 +28,7 @@ from btcbot.domain.errors import (
     RateLimited,
 )
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.accounting import Position, apply_to_basis
@@ -82,7 +82,7 @@ def test_run_loop_stops_on_flag_between_cycles() -> None:
 
 
 def _fill(side: Side, qty: str, price: str, fee: str = "0", tax: str = "0") -> Fill:
-    return Fill(1, ExchangeOrderId(1), None, "BTCTRY", side, D(price), D(qty), D(fee), D(tax), "TRY", T0)
+    return Fill(1, ExchangeOrderId(1), None, Symbol("BTCTRY"), side, D(price), D(qty), D(fee), D(tax), "TRY", T0)
 
 
 def test_average_cost_basis_and_realized_pnl() -> None:
@@ -98,7 +98,7 @@ def test_average_cost_basis_and_realized_pnl() -> None:
 
 def _order(side: Side, otype: OrderType, qty: str, price: str | None, quote: str | None = None,
             filled: str = "0", state: OrderState = OrderState.OPEN) -> ManagedOrder:
-    return ManagedOrder(ClientOrderId("c"), 1, "s1", "BTCTRY", side, otype, D(qty), None if price is None else D(price),
+    return ManagedOrder(ClientOrderId("c"), 1, "s1", Symbol("BTCTRY"), side, otype, D(qty), None if price is None else D(price),
                         None if quote is None else D(quote), state, T0, T0, filled_quantity=D(filled))
 
 

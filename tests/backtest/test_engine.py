@@ -18,7 +18,7 @@ from btcbot.config.settings import Settings, load_settings
 from btcbot.contracts.strategy import MarketSnapshot
 from btcbot.data.synthetic import generate_candles
 from btcbot.domain.enums import OrderType, Side
-from btcbot.domain.ids import ExchangeOrderId
+from btcbot.domain.ids import ExchangeOrderId, Symbol
 from btcbot.domain.intents import OrderIntent
 from btcbot.domain.market import Candle
 from btcbot.domain.portfolio import PortfolioView
@@ -170,8 +170,8 @@ def test_book_accounting_rolls_over_at_the_local_month_start() -> None:
 
     book = BacktestBook("TRY", Decimal("100000"), "Europe/Istanbul")
     at = datetime(2025, 1, 31, 20, 0, tzinfo=UTC)  # 23:00 in Istanbul, still January
-    buy = Fill(1, ExchangeOrderId(1), None, "BTCTRY", Side.BUY, Decimal("4000000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
-    sell = Fill(2, ExchangeOrderId(2), None, "BTCTRY", Side.SELL, Decimal("4100000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
+    buy = Fill(1, ExchangeOrderId(1), None, Symbol("BTCTRY"), Side.BUY, Decimal("4000000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
+    sell = Fill(2, ExchangeOrderId(2), None, Symbol("BTCTRY"), Side.SELL, Decimal("4100000"), Decimal("0.01"), Decimal(0), Decimal(0), "TRY", at)
     book.book_fill(buy, at)
     book.book_fill(sell, at)
     realized, notional = book.accounting(at + timedelta(minutes=30))

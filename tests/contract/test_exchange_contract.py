@@ -14,7 +14,7 @@ from btcbot.contracts.exchange import ExchangeClient
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import build_order_request
 
@@ -165,7 +165,7 @@ def test_market_buy_by_quote_amount_fills(backend: Backend) -> None:
 def test_below_minimum_notional_is_rejected_definitively(backend: Backend) -> None:
     rules = _rules(backend.client)
     ask = backend.client.order_book(SYMBOL, limit=1).asks[0].price
-    tiny = OrderRequest(SYMBOL, Side.BUY, OrderType.MARKET, ClientOrderId("contract-min-1"),
+    tiny = OrderRequest(Symbol(SYMBOL), Side.BUY, OrderType.MARKET, ClientOrderId("contract-min-1"),
                         quote_amount=(rules.min_exchange_value / 2).quantize(Decimal("0.01")))  # fmt: skip
     with pytest.raises(ExchangeRejected) as info:
         backend.client.submit_order(tiny)
@@ -189,7 +189,7 @@ def test_unknown_order_ids(backend: Backend) -> None:
 
 def test_orders_outside_universe_refused_locally(backend: Backend) -> None:
     before = sum(backend.client.request_counts().values())
-    request = OrderRequest("BTCUSDT", Side.BUY, OrderType.MARKET, ClientOrderId("contract-x"), quote_amount=Decimal("100"))
+    request = OrderRequest(Symbol("BTCUSDT"), Side.BUY, OrderType.MARKET, ClientOrderId("contract-x"), quote_amount=Decimal("100"))
     with pytest.raises(ConfigError):
         backend.client.submit_order(request)
     assert sum(backend.client.request_counts().values()) == before

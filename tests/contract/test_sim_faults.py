@@ -33,7 +33,7 @@ from btcbot.domain.errors import (
     MaintenanceError,
 )
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 
 if importlib.util.find_spec("btcbot.sim.testing") is None:  # pragma: no cover - until the sim lands
     pytest.skip("simulator not available yet", allow_module_level=True)
@@ -67,7 +67,7 @@ def client_for(sim: SimHandle, *, clock: Clock | None = None, secret: str | None
 def resting_buy(client: BtcTurkClient, cid: str) -> OrderRequest:
     bid = client.order_book("BTCTRY", limit=1).bids[0].price
     price = (bid * Decimal("0.9")).quantize(Decimal("10"))
-    return OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId(cid), base_quantity=Decimal("0.0005"), price=price)
+    return OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId(cid), base_quantity=Decimal("0.0005"), price=price)
 
 
 def test_ghost_submit_is_ambiguous_and_the_order_exists(sim: SimHandle) -> None:
@@ -207,7 +207,7 @@ def _read_cases() -> list[Any]:
 def test_a_mutated_read_returns_the_truth_or_raises(sim: SimHandle, route: str, reply: str) -> None:
     client = _mutated_client(sim)
     resting = client.submit_order(resting_buy(client, "read-rest"))
-    market = OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("read-fill"), quote_amount=Decimal("5000"))
+    market = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("read-fill"), quote_amount=Decimal("5000"))
     filled = client.submit_order(market).exchange_order_id
     order_id = filled if "transactions" in route else resting.exchange_order_id
     read = READS[route]
@@ -276,7 +276,7 @@ def test_a_read_missing_or_nulling_any_member_is_the_truth_or_an_error(
 ) -> None:
     client = _mutated_client(sim)
     resting = client.submit_order(resting_buy(client, "member-rest"))
-    market = OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("member-fill"), quote_amount=Decimal("5000"))
+    market = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("member-fill"), quote_amount=Decimal("5000"))
     filled = client.submit_order(market).exchange_order_id
     order_id = filled if "transactions" in route else resting.exchange_order_id
     truth = READS[route](client, order_id)

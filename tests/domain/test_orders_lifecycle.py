@@ -14,7 +14,7 @@ import pytest
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.orders import TRANSITIONS, ManagedOrder, can_transition
 
 S = OrderState
@@ -24,7 +24,7 @@ T1 = T0 + timedelta(seconds=5)
 
 def order(state: OrderState = S.OPEN, **changes: object) -> ManagedOrder:
     base = ManagedOrder(
-        client_order_id=ClientOrderId("cid-1"), cycle_id=7, strategy_id="s1", symbol="BTCTRY", side=Side.BUY,
+        client_order_id=ClientOrderId("cid-1"), cycle_id=7, strategy_id="s1", symbol=Symbol("BTCTRY"), side=Side.BUY,
         order_type=OrderType.LIMIT, quantity=Decimal("0.5"), price=Decimal("1000000"), quote_amount=None,
         state=state, created_at=T0, updated_at=T0,
     )  # fmt: skip

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import (
     RejectionCode,
@@ -96,7 +96,7 @@ def test_build_limit_order_rounds() -> None:
         price=Decimal("3612345.6"), client_order_id=ClientOrderId("cid"), margin=MARGIN,
     )  # fmt: skip
     assert result == OrderRequest(
-        "BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("0.00123456"), price=Decimal("3612340")
+        Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("0.00123456"), price=Decimal("3612340")
     )
 
 

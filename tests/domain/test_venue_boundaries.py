@@ -16,7 +16,7 @@ import pytest
 
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import (
     RejectionCode,
@@ -219,7 +219,7 @@ def test_non_positive_price_is_invalid_for_every_order(order_type: OrderType, si
 def test_price_of_exactly_one_is_valid() -> None:
     limit = _build(WHOLE, Side.BUY, OrderType.LIMIT, "20", "1")
     assert limit == OrderRequest(
-        "AAATRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("20"), price=Decimal("1")
+        Symbol("AAATRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("20"), price=Decimal("1")
     )
 
 
@@ -231,7 +231,7 @@ def test_limit_price_rounding_to_zero_is_invalid() -> None:
 
 def test_market_sell_carries_no_limit_price() -> None:
     result = _build(WHOLE, Side.SELL, OrderType.MARKET, "20.7", "1.005")
-    assert result == OrderRequest("AAATRY", Side.SELL, OrderType.MARKET, ClientOrderId("cid"), base_quantity=Decimal("20"))
+    assert result == OrderRequest(Symbol("AAATRY"), Side.SELL, OrderType.MARKET, ClientOrderId("cid"), base_quantity=Decimal("20"))
 
 
 def test_limit_notional_uses_the_rounded_price() -> None:
@@ -243,7 +243,7 @@ def test_limit_notional_uses_the_rounded_price() -> None:
     # and the balance check pays the rounded price: 2 units at 100 = 200 fit 200 exactly
     result = _build(INTEGER_PRICES, Side.BUY, OrderType.LIMIT, "2", "100.99", free="200")
     assert result == OrderRequest(
-        "IIITRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("2"), price=Decimal("100")
+        Symbol("IIITRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("2"), price=Decimal("100")
     )
 
 
@@ -286,7 +286,7 @@ def test_market_buy_under_the_minimum_is_refused_and_at_the_minimum_is_sent() ->
     assert _code(_build(WHOLE, Side.BUY, OrderType.MARKET, "1", "0.5")) is RejectionCode.BELOW_MIN_NOTIONAL
     assert _code(_build(WHOLE, Side.BUY, OrderType.MARKET, "1", "9.99")) is RejectionCode.BELOW_MIN_NOTIONAL
     at_min = _build(WHOLE, Side.BUY, OrderType.MARKET, "10", "1")
-    assert at_min == OrderRequest("AAATRY", Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("10.00"))
+    assert at_min == OrderRequest(Symbol("AAATRY"), Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("10.00"))
 
 
 def test_market_buy_balance_must_cover_notional_fee_and_tax() -> None:
@@ -295,7 +295,7 @@ def test_market_buy_balance_must_cover_notional_fee_and_tax() -> None:
     assert _code(short) is RejectionCode.INSUFFICIENT_BALANCE
     assert isinstance(short, VenueRejection) and short.detail.endswith("free TRY")
     exact = _build(WHOLE, Side.BUY, OrderType.MARKET, "100", "1", free="100.24", fee=FEE, tax=TAX)
-    assert exact == OrderRequest("AAATRY", Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("100.00"))
+    assert exact == OrderRequest(Symbol("AAATRY"), Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("100.00"))
 
 
 def test_limit_balance_is_inclusive_and_names_the_asset() -> None:

@@ -22,7 +22,7 @@ from btcbot.contracts.clock import Clock
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import AmbiguousOutcome, AuthError, CircuitOpen, TransientError
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock
 
 OTHER_SECRET = "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci0wMQ=="
@@ -49,7 +49,7 @@ def make_client(
 
 def limit_buy(client_id: str, price: str = "3800000", qty: str = "0.001") -> OrderRequest:
     return OrderRequest(
-        symbol="BTCTRY",
+        symbol=Symbol("BTCTRY"),
         side=Side.BUY,
         order_type=OrderType.LIMIT,
         client_order_id=ClientOrderId(client_id),
@@ -80,7 +80,7 @@ def test_every_route_parses(sim: SimHandle) -> None:
 def test_market_buy_sends_the_quote_amount(sim: SimHandle) -> None:
     client = make_client(sim)
     request = OrderRequest(
-        symbol="BTCTRY", side=Side.BUY, order_type=OrderType.MARKET, client_order_id=ClientOrderId("mb-1"),
+        symbol=Symbol("BTCTRY"), side=Side.BUY, order_type=OrderType.MARKET, client_order_id=ClientOrderId("mb-1"),
         quote_amount=Decimal("1000"),
     )  # fmt: skip
     ack = client.submit_order(request)

@@ -21,7 +21,7 @@ from btcbot.config.groups.resilience import ResilienceSettings
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.ledger import Account, genesis_postings, postings_for_fill
 from btcbot.domain.market import OrderBook
 from btcbot.persistence.engine import create_engine_for
@@ -87,7 +87,7 @@ def test_market_buy_walks_the_live_book_with_taker_fee_and_tax(sim: SimHandle) -
     quote = Decimal("60000.00")  # larger than one level: must walk several
     expected = expected_market_buy(book, quote, 8)
     assert len(expected) > 1
-    ack = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-1"), quote_amount=quote))
+    ack = ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-1"), quote_amount=quote))
     fills = sorted(ex.trades_for_order(ack.exchange_order_id), key=lambda f: f.trade_id)
     assert [(f.price, f.quantity) for f in fills] == expected
     spent = Decimal(0)
@@ -107,7 +107,7 @@ def test_limit_buy_rests_until_the_market_trades_through_it(sim: SimHandle) -> N
     ex = paper(sim)
     best_ask = ex.order_book("BTCTRY", 50).asks[0].price
     limit = (best_ask * Decimal("0.98")).quantize(Decimal(1))
-    ack = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-2"),
+    ack = ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-2"),
                                        base_quantity=Decimal("0.01"), price=limit))
     sim.admin.advance(2)
     [row] = ex.open_orders("BTCTRY")
@@ -133,7 +133,7 @@ def test_thin_book_gives_a_partial_fill(sim: SimHandle) -> None:
     limit = book.asks[1].price  # crosses two levels only
     crossing = book.asks[0].quantity + book.asks[1].quantity
     qty = (crossing * Decimal("1.2")).quantize(Decimal("0.0001"))
-    ack = ex.submit_order(OrderRequest("ETHTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-3"), base_quantity=qty, price=limit))
+    ack = ex.submit_order(OrderRequest(Symbol("ETHTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-3"), base_quantity=qty, price=limit))
     fills = ex.trades_for_order(ack.exchange_order_id)
     assert sum((f.quantity for f in fills), Decimal(0)) == crossing
     assert all(f.price <= limit for f in fills)
@@ -147,13 +147,13 @@ def test_thin_book_gives_a_partial_fill(sim: SimHandle) -> None:
 def test_refusals_use_btcturk_names(sim: SimHandle) -> None:
     ex = paper(sim)
     with pytest.raises(ExchangeRejected) as too_big:
-        ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-4"), quote_amount=Decimal("200000")))
+        ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-4"), quote_amount=Decimal("200000")))
     assert too_big.value.error_name == "BALANCE_NOT_ENOUGH"
     with pytest.raises(ExchangeRejected) as tiny:
-        ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-5"), quote_amount=Decimal("50")))
+        ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-5"), quote_amount=Decimal("50")))
     assert tiny.value.error_name == "FAILED_MIN_TOTAL_AMOUNT"
     with pytest.raises(ExchangeRejected) as no_coins:
-        ex.submit_order(OrderRequest("BTCTRY", Side.SELL, OrderType.MARKET, ClientOrderId("bb-t-6"), base_quantity=Decimal("1")))
+        ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.SELL, OrderType.MARKET, ClientOrderId("bb-t-6"), base_quantity=Decimal("1")))
     assert no_coins.value.error_name == "BALANCE_NOT_ENOUGH"
     with pytest.raises(OrderNotFound):
         ex.cancel_order(123)
@@ -163,7 +163,7 @@ def test_refusals_use_btcturk_names(sim: SimHandle) -> None:
 
 def test_fees_and_taxes_land_in_the_ledger(sim: SimHandle) -> None:
     ex = paper(sim)
-    ack = ex.submit_order(OrderRequest("XRPTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-7"), quote_amount=Decimal("5000")))
+    ack = ex.submit_order(OrderRequest(Symbol("XRPTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-7"), quote_amount=Decimal("5000")))
     fills = ex.trades_for_order(ack.exchange_order_id)
     store = FakeStore()
     with FakeUnitOfWork(store) as uow:
@@ -185,16 +185,16 @@ def test_state_survives_a_restart_in_the_database(sim: SimHandle, tmp_path: Path
     engine = create_engine_for(url)
     try:
         first = paper(sim, MetaPaperStateStore(lambda: SqlUnitOfWork(engine)))
-        ack = first.submit_order(OrderRequest("SOLTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-8"), quote_amount=Decimal("3000")))
+        ack = first.submit_order(OrderRequest(Symbol("SOLTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-8"), quote_amount=Decimal("3000")))
         best_bid = first.order_book("SOLTRY", 5).bids[0].price
-        resting = first.submit_order(OrderRequest("SOLTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-9"),
+        resting = first.submit_order(OrderRequest(Symbol("SOLTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-9"),
                                                   base_quantity=Decimal("0.5"), price=(best_bid * Decimal("0.9")).quantize(Decimal("0.1"))))
         before = (first.balances(), first.open_orders(), first.trades_for_order(ack.exchange_order_id))
         second = paper(sim, MetaPaperStateStore(lambda: SqlUnitOfWork(engine)))  # a new process: nothing in memory
         after = (second.balances(), second.open_orders(), second.trades_for_order(ack.exchange_order_id))
         assert after == before
         assert [o.exchange_order_id for o in after[1]] == [resting.exchange_order_id]
-        nxt = second.submit_order(OrderRequest("SOLTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-10"), quote_amount=Decimal("3000")))
+        nxt = second.submit_order(OrderRequest(Symbol("SOLTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-10"), quote_amount=Decimal("3000")))
         assert nxt.exchange_order_id == resting.exchange_order_id + 1
     finally:
         engine.dispose()
@@ -205,7 +205,7 @@ def test_no_private_endpoint_even_on_the_wire_level(sim: SimHandle) -> None:
     ex.tickers()
     ex.exchange_info()
     ex.server_time()
-    ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-11"), quote_amount=Decimal("1000")))
+    ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-11"), quote_amount=Decimal("1000")))
     ex.balances()
     ex.open_orders()
     ex.all_orders("BTCTRY")
@@ -221,11 +221,11 @@ def test_no_private_endpoint_even_on_the_wire_level(sim: SimHandle) -> None:
 def test_finished_orders_are_pruned_after_the_retention(sim: SimHandle) -> None:
     store = MemoryPaperStateStore()
     ex = PaperExchange(market_client(sim), store, SimLinkedClock(sim), FEES, "TRY", START, keep_days=1)
-    done = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-12"), quote_amount=Decimal("1000")))
+    done = ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-12"), quote_amount=Decimal("1000")))
     bid = ex.order_book("BTCTRY", 5).bids[0].price
-    resting = ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-13"),
+    resting = ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("bb-t-13"),
                                            base_quantity=Decimal("0.001"), price=(bid * Decimal("0.8")).quantize(Decimal(1))))
     sim.admin.advance(2 * 86_400)
-    ex.submit_order(OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-14"), quote_amount=Decimal("1000")))
+    ex.submit_order(OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("bb-t-14"), quote_amount=Decimal("1000")))
     assert ex.get_order(done.exchange_order_id) is None and ex.trades_for_order(done.exchange_order_id) == []
     assert ex.get_order(resting.exchange_order_id) is not None  # open orders are never forgotten

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 
@@ -47,7 +47,7 @@ def fill(
         trade_id=trade_id,
         order_id=ExchangeOrderId(order_id),
         client_order_id=ClientOrderId("s1-1-BTCTRY-B-abc"),
-        symbol="BTCTRY",
+        symbol=Symbol("BTCTRY"),
         side=side,
         price=Decimal(price),
         quantity=Decimal(quantity),

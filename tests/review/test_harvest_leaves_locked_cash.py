@@ -23,7 +23,7 @@ from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings
 from btcbot.domain.enums import OrderState, Side, TradingState
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ExchangeOrderId
+from btcbot.domain.ids import ExchangeOrderId, Symbol
 from btcbot.domain.ledger import Account, genesis_postings, postings_for_fill
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
@@ -68,7 +68,7 @@ def test_harvest_never_takes_cash_an_open_buy_has_locked(tmp_path: Path) -> None
         session.commit()
 
     # The BUY fills in full: its quote leg must still fit in the wallet.
-    fill = Fill(trade_id=1, order_id=ExchangeOrderId(5001), client_order_id=buy.client_order_id, symbol="BTCTRY", side=Side.BUY,
+    fill = Fill(trade_id=1, order_id=ExchangeOrderId(5001), client_order_id=buy.client_order_id, symbol=Symbol("BTCTRY"), side=Side.BUY,
                 price=Decimal("100"), quantity=Decimal("9.5"), fee=Decimal("1.9"), tax=Decimal("0.38"),
                 fee_asset="TRY", timestamp=NOW)
     with uow() as session:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from btcbot.backtest.book import MemoryMeta
 from btcbot.domain.enums import Side
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ExchangeOrderId
+from btcbot.domain.ids import ExchangeOrderId, Symbol
 from btcbot.domain.ledger import genesis_postings
 from btcbot.domain.market import Ticker
 from btcbot.services import accounting
@@ -40,7 +40,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 def fill(trade_id: int, side: Side, qty: str, price: str, fee: str = "0", tax: str = "0",
          at: datetime = NOW, symbol: str = "BTCTRY") -> Fill:
-    return Fill(trade_id, ExchangeOrderId(trade_id), None, symbol, side, D(price), D(qty), D(fee), D(tax), "TRY", at)
+    return Fill(trade_id, ExchangeOrderId(trade_id), None, Symbol(symbol), side, D(price), D(qty), D(fee), D(tax), "TRY", at)
 
 
 def test_coins_adopted_at_genesis_realize_only_the_move_since_the_mark() -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from btcbot.backtest.book import MemoryMeta
 from btcbot.domain.enums import Side
 from btcbot.domain.exchange_models import Fill
-from btcbot.domain.ids import ExchangeOrderId
+from btcbot.domain.ids import ExchangeOrderId, Symbol
 from btcbot.services.accounting import cost_basis, realized_by_month, record_external_flow, record_fill
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def test_trading_at_the_valuation_price_realizes_only_the_charges(
         else:
             side = Side.BUY if kind == "buy" else Side.SELL
             held = cost_basis(meta, "BTC").qty
-            record_fill(meta, Fill(trade_id, ExchangeOrderId(trade_id), None, "BTCTRY", side, price, q, fee, Decimal(0), "TRY", NOW),
+            record_fill(meta, Fill(trade_id, ExchangeOrderId(trade_id), None, Symbol("BTCTRY"), side, price, q, fee, Decimal(0), "TRY", NOW),
                         "BTC", NOW, "Europe/Istanbul")
             if side is Side.SELL and held > 0:
                 charges_on_covered_sells += fee * min(q, held) / q

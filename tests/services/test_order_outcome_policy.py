@@ -38,7 +38,7 @@ from btcbot.config.secrets import Credentials
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import AmbiguousOutcome, ExchangeError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.intents import Approved, OrderIntent
 from btcbot.domain.market import SymbolRules
 from btcbot.failpoints import Failpoints
@@ -216,7 +216,7 @@ def reply_rows() -> list[list[str]]:
 
 
 REQUEST = OrderRequest(
-    "BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("bb-s1-c000007-BTCTRY-B-policytest"),
+    Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("bb-s1-c000007-BTCTRY-B-policytest"),
     base_quantity=Decimal("0.002"), price=Decimal("3000000"),
 )  # fmt: skip
 

@@ -26,6 +26,7 @@ from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder
+from btcbot.domain.ids import Symbol
 from btcbot.domain.ledger import external_adjustment
 from btcbot.domain.market import Balance
 from btcbot.failpoints import Failpoints
@@ -206,7 +207,7 @@ def test_an_order_in_flight_explains_a_shortfall_only_up_to_what_it_could_spend(
     r = rig(tmp_path, CountingAccount(), at(100))
     r.fund("TRY", "1000")
     eth_buy = replace(order(S.UNKNOWN), client_order_id=make_client_order_id("s1", 1, "ETHTRY", Side.BUY, "x"),
-                      symbol="ETHTRY", quantity=Decimal("1"), price=Decimal("100"), created_at=at(90),
+                      symbol=Symbol("ETHTRY"), quantity=Decimal("1"), price=Decimal("100"), created_at=at(90),
                       updated_at=at(90))
     r.add(eth_buy)
     explained = r.service.sync(1, r.view({"TRY": "900"}))  # the ETH buy may have spent 100 TRY

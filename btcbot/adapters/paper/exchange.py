@@ -27,7 +27,7 @@ from btcbot.contracts.exchange import MarketData
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 from btcbot.domain.symbols import parse_pair
 from btcbot.sim.engine.instruments import PairSpec
@@ -263,7 +263,7 @@ class PaperExchange:
         order = SimOrder(
             id=state.next_order_id,
             client_id=request.client_order_id,
-            symbol=spec.symbol,
+            symbol=Symbol(spec.symbol),
             side=side,
             method=method,
             price=request.price if is_limit and request.price is not None else Decimal(0),
@@ -291,7 +291,7 @@ class PaperExchange:
         return SubmitAck(
             exchange_order_id=ExchangeOrderId(order.id),
             client_order_id=request.client_order_id,
-            symbol=spec.symbol,
+            symbol=Symbol(spec.symbol),
             side=request.side,
             order_type=request.order_type,
             price=request.price,
@@ -329,7 +329,7 @@ class PaperExchange:
         return ExchangeOrder(
             exchange_order_id=ExchangeOrderId(order.id),
             client_order_id=ClientOrderId(order.client_id),
-            symbol=order.symbol,
+            symbol=Symbol(order.symbol),
             side=Side.BUY if order.side == BUY else Side.SELL,
             order_type=OrderType.LIMIT if order.method == LIMIT else OrderType.MARKET,
             price=order.price,
@@ -346,7 +346,7 @@ class PaperExchange:
             trade_id=trade.id,
             order_id=ExchangeOrderId(trade.order_id),
             client_order_id=ClientOrderId(trade.client_id),
-            symbol=trade.symbol,
+            symbol=Symbol(trade.symbol),
             side=Side.BUY if trade.side == BUY else Side.SELL,
             price=trade.price,
             quantity=trade.amount,

@@ -28,7 +28,7 @@ from btcbot.domain.errors import (
     TransientError,
 )
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.sim.testing import SimConfig, SimHandle, SimLinkedClock, running_simulator
 
 from .payloads import API_KEY, API_SECRET, body
@@ -89,7 +89,7 @@ def test_the_documented_maintenance_answer_still_opens_at_once() -> None:
 
 def test_a_503_on_an_order_post_is_unknown_and_only_counts() -> None:
     clock = ManualClock(T0)
-    request = OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid-503"), base_quantity=Decimal("0.001"),
+    request = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid-503"), base_quantity=Decimal("0.001"),
                            price=Decimal("3000000"))  # fmt: skip
     with responses.RequestsMock() as rsps:
         rsps.get(f"{BASE}/api/v2/server/time", json={"serverTime": int(T0.timestamp() * 1000)})

@@ -37,7 +37,7 @@ from btcbot.domain.errors import (
     TransientError,
 )
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 
 from .payloads import API_KEY, API_SECRET, body
 
@@ -47,9 +47,9 @@ T0 = datetime(2025, 1, 3, tzinfo=UTC)
 T0_MS = int(T0.timestamp() * 1000)
 CREDS = Credentials(api_key=API_KEY, api_secret=SecretStr(API_SECRET))
 LIMIT_BUY = OrderRequest(
-    "BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("s1-c42-BTCTRY-B-1a2b3c"), base_quantity=Decimal("0.005"), price=Decimal("3612000")
+    Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("s1-c42-BTCTRY-B-1a2b3c"), base_quantity=Decimal("0.005"), price=Decimal("3612000")
 )
-MARKET_BUY = OrderRequest("BTCTRY", Side.BUY, OrderType.MARKET, ClientOrderId("s1-c43-BTCTRY-B-x"), quote_amount=Decimal("150.25"))
+MARKET_BUY = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.MARKET, ClientOrderId("s1-c43-BTCTRY-B-x"), quote_amount=Decimal("150.25"))
 
 Calls = list[tuple[str, str, str, int, float]]
 

@@ -35,7 +35,7 @@ from btcbot.domain.breaker import BreakerBoard, BreakerSettings, BreakerState, B
 from btcbot.domain.enums import EndpointGroup, OrderType, Side
 from btcbot.domain.errors import AmbiguousOutcome, AuthError, TransientError
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.services.candle_store import MemoryCandleStore
 from btcbot.services.market_feed import MarketFeed
 
@@ -47,7 +47,7 @@ T0_MS = int(T0.timestamp() * 1000)
 NONCE = {"success": True, "message": "Unauthorized - Invalid Nonce", "code": 1037}
 SIGNATURE = {"success": False, "message": "Unauthorized - Invalid Signature", "code": 1037}
 BALANCES = body("rest_account_balance_response_docs.json")
-REQUEST = OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid-auth"), base_quantity=Decimal("0.001"),
+REQUEST = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid-auth"), base_quantity=Decimal("0.001"),
                        price=Decimal("3000000"))  # fmt: skip
 
 

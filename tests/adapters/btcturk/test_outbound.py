@@ -7,7 +7,7 @@ import pytest
 from btcbot.adapters.btcturk.wire.outbound import plain_decimal, submit_body
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_plain_decimal_refuses_illegal(value: Decimal) -> None:
 
 
 def test_limit_body() -> None:
-    req = OrderRequest("BTCTRY", Side.SELL, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("0.00100000"), price=Decimal("5E+4"))
+    req = OrderRequest(Symbol("BTCTRY"), Side.SELL, OrderType.LIMIT, ClientOrderId("cid"), base_quantity=Decimal("0.00100000"), price=Decimal("5E+4"))
     assert submit_body(req) == {
         "quantity": "0.001",
         "price": "50000",
@@ -45,12 +45,12 @@ def test_limit_body() -> None:
 
 
 def test_market_buy_sends_quote_amount_like_staff_example() -> None:
-    req = OrderRequest("BTCUSDT", Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("100.00"))
+    req = OrderRequest(Symbol("BTCUSDT"), Side.BUY, OrderType.MARKET, ClientOrderId("cid"), quote_amount=Decimal("100.00"))
     body = submit_body(req)
     assert body["quantity"] == "100" and body["orderMethod"] == "market" and body["orderType"] == "buy"
     assert "price" not in body and body["stopPrice"] == "0"
 
 
 def test_market_sell_sends_base_quantity() -> None:
-    req = OrderRequest("BTCUSDT", Side.SELL, OrderType.MARKET, ClientOrderId("cid"), base_quantity=Decimal("0.001"))
+    req = OrderRequest(Symbol("BTCUSDT"), Side.SELL, OrderType.MARKET, ClientOrderId("cid"), base_quantity=Decimal("0.001"))
     assert submit_body(req)["quantity"] == "0.001"

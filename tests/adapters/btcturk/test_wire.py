@@ -19,14 +19,14 @@ from btcbot.adapters.btcturk.wire.market import NO_PRICE_FILTER
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import MalformedPayload
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, Symbol
 
 from .payloads import FIXTURES, SHARED_EXAMPLES, doc, raw
 
 E = "test"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 END = datetime(2025, 1, 10, tzinfo=UTC)
-REQUEST = OrderRequest("BTCTRY", Side.BUY, OrderType.LIMIT, ClientOrderId("cid-1"), base_quantity=Decimal("0.005"), price=Decimal("3612000"))
+REQUEST = OrderRequest(Symbol("BTCTRY"), Side.BUY, OrderType.LIMIT, ClientOrderId("cid-1"), base_quantity=Decimal("0.005"), price=Decimal("3612000"))
 
 
 def test_fixtures_match_shared_examples() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState, OrderType, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, SubmitAck
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.orders import ManagedOrder
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -24,7 +24,7 @@ def order(state: OrderState = OrderState.PLANNED, **changes: object) -> ManagedO
         client_order_id=CID,
         cycle_id=1,
         strategy_id="s1",
-        symbol="BTCTRY",
+        symbol=Symbol("BTCTRY"),
         side=Side.BUY,
         order_type=OrderType.LIMIT,
         quantity=Decimal("1.0"),
@@ -50,7 +50,7 @@ def xorder(
     return ExchangeOrder(
         exchange_order_id=ExchangeOrderId(exchange_order_id),
         client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
-        symbol=symbol,
+        symbol=Symbol(symbol),
         side=side,
         order_type=OrderType.LIMIT,
         price=Decimal("100"),
@@ -80,7 +80,7 @@ def fill(
         trade_id=trade_id,
         order_id=ExchangeOrderId(order_id),
         client_order_id=None if client_order_id is None else ClientOrderId(client_order_id),
-        symbol=symbol,
+        symbol=Symbol(symbol),
         side=side,
         price=Decimal(price),
         quantity=Decimal(quantity),
@@ -95,7 +95,7 @@ def ack(exchange_order_id: int = 5001, client_order_id: str = CID) -> SubmitAck:
     return SubmitAck(
         exchange_order_id=ExchangeOrderId(exchange_order_id),
         client_order_id=ClientOrderId(client_order_id),
-        symbol="BTCTRY",
+        symbol=Symbol("BTCTRY"),
         side=Side.BUY,
         order_type=OrderType.LIMIT,
         price=Decimal("100"),

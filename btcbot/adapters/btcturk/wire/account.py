@@ -25,7 +25,7 @@ from btcbot.adapters.btcturk.wire._types import (
 from btcbot.domain.enums import Side
 from btcbot.domain.errors import MalformedPayload
 from btcbot.domain.exchange_models import ExchangeOrder, Fill, OrderRequest, SubmitAck
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.market import Balance
 
 
@@ -60,7 +60,7 @@ class OrderWire(WireModel):
         return ExchangeOrder(
             exchange_order_id=ExchangeOrderId(self.id),
             client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
-            symbol=self.pair_symbol,
+            symbol=Symbol(self.pair_symbol),
             side=self.type,
             order_type=self.method,
             # Market orders may carry no price; quantity is odd on market buys anyway (5.5/6.3).
@@ -116,7 +116,7 @@ class UserTradeWire(WireModel):
             trade_id=self.id,
             order_id=ExchangeOrderId(order_id),
             client_order_id=ClientOrderId(self.order_client_id) if self.order_client_id else None,
-            symbol=self.symbol,
+            symbol=Symbol(self.symbol),
             side=side,
             price=self.price,
             quantity=abs(self.amount),
