@@ -29,6 +29,7 @@ from typing import TypeVar
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import parse_client_order_id
 from btcbot.services.execution.order_events import (
@@ -50,7 +51,7 @@ class AdoptUnknownOrder:
     ``get_order(exchange_order_id)``.
     """
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     exchange_order_id: int
     symbol: str
     side: Side
@@ -68,7 +69,7 @@ class CorrectFromExchange:
     from a later lookup).
     """
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     exchange_order_id: int
     exchange_order: ExchangeOrder | None
 
@@ -77,7 +78,7 @@ class CorrectFromExchange:
 class ApplyFill:
     """Apply ``fill`` to order ``client_order_id`` (order, fill row and ledger in one transaction)."""
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     fill: Fill
 
 
@@ -85,27 +86,27 @@ class ApplyFill:
 class UpdateOrderState:
     """Apply ``exchange_order`` to the order; ``target`` is the state that will result."""
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     target: OrderState
     exchange_order: ExchangeOrder
 
 
 @dataclass(frozen=True, slots=True)
 class MarkNotPlaced:
-    client_order_id: str
+    client_order_id: ClientOrderId
 
 
 @dataclass(frozen=True, slots=True)
 class CloseVanishedOrder:
     """The order left the open list without a final row in history: ask ``get_order`` and apply it."""
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     exchange_order_id: int
 
 
 @dataclass(frozen=True, slots=True)
 class PendingLookup:
-    client_order_id: str
+    client_order_id: ClientOrderId
     reason: str
 
 
@@ -116,7 +117,7 @@ class DuplicateClientOrderId:
     ``open_others`` (a subset of ``others``) are still open: the cycle should cancel them.
     """
 
-    client_order_id: str
+    client_order_id: ClientOrderId
     chosen: int
     others: tuple[int, ...]
     open_others: tuple[int, ...]
@@ -124,7 +125,7 @@ class DuplicateClientOrderId:
 
 @dataclass(frozen=True, slots=True)
 class OrderConflict:
-    client_order_id: str
+    client_order_id: ClientOrderId
     detail: str
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from btcbot.domain.enums import OrderState, OrderType, Side
+from btcbot.domain.ids import ClientOrderId
 from btcbot.services.execution.corrections import BalanceDrift, Correction, ExternalSurplus, MarkNotPlaced
 from btcbot.services.execution.drift_verdicts import (
     IN_FLIGHT_MARGIN,
@@ -43,7 +44,7 @@ VERDICT_TABLE = [
     pytest.param(drift("TRY", "-1"), {"TRY": D(0)}, True, False, id="drift-zero-allowance-other-side"),
     pytest.param(surplus("BTC", "1"), {"BTC": D(0)}, True, True, id="surplus-on-the-other-side"),
     pytest.param(drift("ETH", "-1"), {"TRY": None}, True, False, id="drift-other-asset"),
-    pytest.param(MarkNotPlaced("x"), {}, False, False, id="other-kinds-never-withheld"),
+    pytest.param(MarkNotPlaced(ClientOrderId("x")), {}, False, False, id="other-kinds-never-withheld"),
 ]
 
 
