@@ -23,6 +23,7 @@ from btcbot.contracts.records import (
 )
 from btcbot.domain.enums import OrderState, TradingState
 from btcbot.domain.exchange_models import Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import Account, PortfolioSnapshot, Posting
 from btcbot.domain.orders import ManagedOrder
 
@@ -31,7 +32,7 @@ class OrderRepository(Protocol):
     def add(self, order: ManagedOrder) -> None:
         """Insert a new order; a duplicate client order id raises InvariantViolation."""
 
-    def get(self, client_order_id: str) -> ManagedOrder | None: ...
+    def get(self, client_order_id: ClientOrderId) -> ManagedOrder | None: ...
 
     def get_by_exchange_id(self, exchange_order_id: int) -> ManagedOrder | None: ...
 
@@ -58,7 +59,7 @@ class JournalRepository(Protocol):
     ) -> None:
         """Append one event; ``payload`` (the exchange payload that caused it) stored as JSON."""
 
-    def for_order(self, client_order_id: str) -> list[dict[str, Any]]:
+    def for_order(self, client_order_id: ClientOrderId) -> list[dict[str, Any]]:
         """Events of one order, oldest first (dicts with the column names, payload decoded)."""
 
 

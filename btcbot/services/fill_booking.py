@@ -20,6 +20,7 @@ from loguru import logger
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import postings_for_fill
 from btcbot.domain.symbols import parse_pair
 from btcbot.services.accounting import record_fill
@@ -32,7 +33,7 @@ class FillBooking:
         self._clock = clock
         self._tz = tz
 
-    def book(self, client_order_id: str, fill: Fill, cycle_id: int) -> bool:
+    def book(self, client_order_id: ClientOrderId, fill: Fill, cycle_id: int) -> bool:
         """Book ``fill`` on the order ``client_order_id``. False when the order has no row or the
         trade is already booked (nothing written then)."""
         now = self._clock.now()

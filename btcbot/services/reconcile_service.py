@@ -43,6 +43,7 @@ from btcbot.contracts.exchange import Account
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.errors import ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import Account as LedgerAccount
 from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
@@ -343,11 +344,11 @@ class ReconcileService:
         self._streak_cache = streak
         return streak
 
-    def apply_fill(self, client_order_id: str, fill: Fill, cycle_id: int) -> bool:
+    def apply_fill(self, client_order_id: ClientOrderId, fill: Fill, cycle_id: int) -> bool:
         """Book one trade (``services.fill_booking``): False when already booked or no order row."""
         return self._fills.book(client_order_id, fill, cycle_id)
 
-    def apply_exchange_row(self, client_order_id: str, row: ExchangeOrder, cycle_id: int) -> None:
+    def apply_exchange_row(self, client_order_id: ClientOrderId, row: ExchangeOrder, cycle_id: int) -> None:
         now = self._clock.now()
         with self._uow() as uow:
             order = uow.orders.get(client_order_id)
@@ -362,7 +363,7 @@ class ReconcileService:
                 _close_outbox(uow, client_order_id, now)
             uow.commit()
 
-    def mark_not_placed(self, client_order_id: str, cycle_id: int) -> None:
+    def mark_not_placed(self, client_order_id: ClientOrderId, cycle_id: int) -> None:
         now = self._clock.now()
         with self._uow() as uow:
             order = uow.orders.get(client_order_id)
@@ -434,7 +435,7 @@ class ReconcileService:
         )
 
 
-def _close_outbox(uow: UnitOfWork, client_order_id: str, now: datetime) -> None:
+def _close_outbox(uow: UnitOfWork, client_order_id: ClientOrderId, now: datetime) -> None:
     for item in uow.outbox.pending(OUTBOX_SUBMIT):
         if item.key == client_order_id:
             uow.outbox.mark_done(item.id, now)

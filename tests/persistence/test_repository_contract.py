@@ -9,6 +9,7 @@ import pytest
 from btcbot.contracts.records import BreakerRecord, OutboxStatus
 from btcbot.domain.enums import OrderState, Side, TradingState
 from btcbot.domain.errors import InvariantViolation
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import Account, Posting, genesis_postings, harvest_transfer, postings_for_fill
 
 from .conftest import UowFactory
@@ -24,8 +25,8 @@ def test_orders_round_trip_update_and_queries(uow_factory: UowFactory) -> None:
             uow.orders.add(o)
         uow.commit()
     with uow_factory() as uow:
-        assert uow.orders.get("c-1") == planned
-        assert uow.orders.get("nope") is None
+        assert uow.orders.get(ClientOrderId("c-1")) == planned
+        assert uow.orders.get(ClientOrderId("nope")) is None
         assert uow.orders.get_by_exchange_id(2**40 + 7) == opened
         assert [o.client_order_id for o in uow.orders.list_non_terminal()] == ["c-1", "c-2"]
         assert [o.client_order_id for o in uow.orders.list_recent(2)] == ["c-3", "c-2"]
@@ -35,7 +36,7 @@ def test_orders_round_trip_update_and_queries(uow_factory: UowFactory) -> None:
         uow.orders.update(moved)
         uow.commit()
     with uow_factory() as uow:
-        got = uow.orders.get("c-1")
+        got = uow.orders.get(ClientOrderId("c-1"))
         assert got == moved
         assert got is not None and got.updated_at == later(2)
         assert [o.client_order_id for o in uow.orders.list_non_terminal()] == ["c-2"]
@@ -67,7 +68,7 @@ def test_market_buy_quote_amount_and_fill_totals_are_exact(uow_factory: UowFacto
         uow.orders.add(o)
         uow.commit()
     with uow_factory() as uow:
-        assert uow.orders.get("c-m") == o
+        assert uow.orders.get(ClientOrderId("c-m")) == o
 
 
 def test_rollback_unless_committed(uow_factory: UowFactory) -> None:
@@ -78,7 +79,7 @@ def test_rollback_unless_committed(uow_factory: UowFactory) -> None:
         uow.meta.set("k", "v")
         uow.cycles.next_cycle_id()
     with uow_factory() as uow:
-        assert uow.orders.get("c-1") is None
+        assert uow.orders.get(ClientOrderId("c-1")) is None
         assert not uow.fills.exists(1)
         assert uow.ledger.wallet_balances() == {}
         assert uow.meta.get("k") is None
@@ -90,7 +91,7 @@ def test_exception_inside_the_block_rolls_back(uow_factory: UowFactory) -> None:
         uow.orders.add(order("c-1"))
         raise RuntimeError("boom")
     with uow_factory() as uow:
-        assert uow.orders.get("c-1") is None
+        assert uow.orders.get(ClientOrderId("c-1")) is None
 
 
 def test_explicit_rollback_discards_uncommitted_work(uow_factory: UowFactory) -> None:
@@ -101,8 +102,8 @@ def test_explicit_rollback_discards_uncommitted_work(uow_factory: UowFactory) ->
         uow.rollback()
         uow.commit()
     with uow_factory() as uow:
-        assert uow.orders.get("c-1") is not None
-        assert uow.orders.get("c-2") is None
+        assert uow.orders.get(ClientOrderId("c-1")) is not None
+        assert uow.orders.get(ClientOrderId("c-2")) is None
 
 
 def test_journal_appends_with_exact_json_payload(uow_factory: UowFactory) -> None:
@@ -114,7 +115,7 @@ def test_journal_appends_with_exact_json_payload(uow_factory: UowFactory) -> Non
         uow.journal.append("c-2", 3, None, "PLANNED", "plan", {}, later(2))
         uow.commit()
     with uow_factory() as uow:
-        events = uow.journal.for_order("c-1")
+        events = uow.journal.for_order(ClientOrderId("c-1"))
     assert [e["event"] for e in events] == ["submit", "ack"]
     assert events[0]["payload"] is None
     assert events[1]["payload"] == {"id": 12, "price": "2500000.10", "at": T0.isoformat()}

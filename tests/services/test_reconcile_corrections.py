@@ -26,7 +26,7 @@ from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder
-from btcbot.domain.ids import Symbol
+from btcbot.domain.ids import ClientOrderId, Symbol
 from btcbot.domain.ledger import external_adjustment
 from btcbot.domain.market import Balance
 from btcbot.failpoints import Failpoints
@@ -81,11 +81,11 @@ class Rig:
 
     def order(self, cid: str = CID) -> object:
         with self.uow() as session:
-            return session.orders.get(cid)
+            return session.orders.get(ClientOrderId(cid))
 
     def journal(self, cid: str = CID) -> list[str]:
         with self.uow() as session:
-            return [e["event"] for e in session.journal.for_order(cid)]
+            return [e["event"] for e in session.journal.for_order(ClientOrderId(cid))]
 
     def fills(self) -> int:
         with self.uow() as session:

@@ -9,6 +9,7 @@ from pathlib import Path
 from btcbot.adapters.clock import ManualClock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.domain.enums import OrderState
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.ledger import external_adjustment
 from btcbot.persistence.engine import create_engine_for
 from btcbot.persistence.migrations import upgrade
@@ -52,6 +53,6 @@ def test_a_trade_is_booked_once_with_postings_progress_and_journal(tmp_path: Pat
 
 def test_a_trade_of_an_order_without_a_row_is_not_booked(tmp_path: Path) -> None:
     booking, session, _ = _booking(tmp_path)
-    assert booking.book("bb-s1-c000009-BTCTRY-B-zzzzzzzzzz", fill("0.4", trade_id=2), cycle_id=7) is False
+    assert booking.book(ClientOrderId("bb-s1-c000009-BTCTRY-B-zzzzzzzzzz"), fill("0.4", trade_id=2), cycle_id=7) is False
     with session as uow:
         assert not uow.fills.exists(2)
