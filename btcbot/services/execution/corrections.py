@@ -29,7 +29,7 @@ from typing import TypeVar
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import parse_client_order_id
 from btcbot.services.execution.order_events import (
@@ -52,7 +52,7 @@ class AdoptUnknownOrder:
     """
 
     client_order_id: ClientOrderId
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
     symbol: str
     side: Side
     exchange_order: ExchangeOrder | None
@@ -70,7 +70,7 @@ class CorrectFromExchange:
     """
 
     client_order_id: ClientOrderId
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
     exchange_order: ExchangeOrder | None
 
 
@@ -101,7 +101,7 @@ class CloseVanishedOrder:
     """The order left the open list without a final row in history: ask ``get_order`` and apply it."""
 
     client_order_id: ClientOrderId
-    exchange_order_id: int
+    exchange_order_id: ExchangeOrderId
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from decimal import Decimal
 from btcbot.domain.enums import OrderState
 from btcbot.domain.errors import IllegalTransition
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
-from btcbot.domain.ids import ClientOrderId
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
 from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.balance_check import compare_balances, expected_balances
@@ -208,7 +208,7 @@ def _adopt_unknown_rows(
     return adopted
 
 
-def _correct(sim: ManagedOrder, xid: int, row: ExchangeOrder | None, now: datetime, out: _Builder) -> ManagedOrder | None:
+def _correct(sim: ManagedOrder, xid: ExchangeOrderId, row: ExchangeOrder | None, now: datetime, out: _Builder) -> ManagedOrder | None:
     try:
         corrected, _ = on_exchange_correction(sim, xid, row, now)
     except IllegalTransition as exc:

@@ -10,6 +10,7 @@ import pytest
 
 from btcbot.domain.enums import OrderState, OrderType, Side, VenueOrderStatus
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import make_client_order_id
@@ -124,9 +125,9 @@ def test_partial_fill_then_cancel() -> None:
 def test_vanished_order_waits_for_grace_then_asks_for_lookup() -> None:
     o = order(S.OPEN, exchange_order_id=5001, updated_at=at(100))
     assert run([o], now=at(159)).corrections == ()
-    assert run([o], now=at(160)).corrections == (CloseVanishedOrder(CID, 5001),)
+    assert run([o], now=at(160)).corrections == (CloseVanishedOrder(CID, ExchangeOrderId(5001)),)
     # an open row in history but absent from open orders is not final either
-    assert run([o], recent=[xorder(V.UNTOUCHED)], now=at(160)).corrections == (CloseVanishedOrder(CID, 5001),)
+    assert run([o], recent=[xorder(V.UNTOUCHED)], now=at(160)).corrections == (CloseVanishedOrder(CID, ExchangeOrderId(5001)),)
 
 
 def test_vanished_order_with_final_row_in_history_is_updated_directly() -> None:
@@ -229,7 +230,7 @@ def test_unknown_order_of_ours_is_adopted() -> None:
     f = fill("0.5", trade_id=4, order_id=77, client_order_id=OTHER_CID, side=Side.SELL)
     report = run(open_rows=[row], fills=[f])
     assert orders_part(report) == (
-        AdoptUnknownOrder(OTHER_CID, 77, "BTCTRY", Side.SELL, row),
+        AdoptUnknownOrder(OTHER_CID, ExchangeOrderId(77), "BTCTRY", Side.SELL, row),
         ApplyFill(OTHER_CID, f),
     )
     adopted = play([], report)[OTHER_CID]
@@ -247,7 +248,7 @@ def test_order_known_only_from_a_fill_is_adopted_without_row() -> None:
     f = fill("0.5", trade_id=4, order_id=77, client_order_id=OTHER_CID, side=Side.SELL)
     report = run(fills=[f])
     assert orders_part(report) == (
-        AdoptUnknownOrder(OTHER_CID, 77, "BTCTRY", Side.SELL, None),
+        AdoptUnknownOrder(OTHER_CID, ExchangeOrderId(77), "BTCTRY", Side.SELL, None),
         ApplyFill(OTHER_CID, f),
     )
 
@@ -285,7 +286,7 @@ def test_order_we_believed_never_placed_is_corrected_to_the_exchange_state(local
     f = fill("1.0", trade_id=1)
     ledger, exchange = {"TRY": Decimal(200)}, {"TRY": Decimal("99.88"), "BTC": Decimal("1.0")}
     report = run([o], recent=[row], fills=[f], ledger=ledger, exchange=exchange)
-    assert report.corrections == (CorrectFromExchange(CID, 5001, row), ApplyFill(CID, f))
+    assert report.corrections == (CorrectFromExchange(CID, ExchangeOrderId(5001), row), ApplyFill(CID, f))
     assert not report.requires_reducing
     final = play([o], report)[CID]
     assert (final.state, final.exchange_order_id, final.filled_quantity) == (S.FILLED, 5001, Decimal("1.0"))
@@ -307,19 +308,19 @@ def test_order_we_believed_never_placed_with_only_a_trade_is_reopened_and_booked
     o = order(S.REJECTED)
     f = fill("0.4", trade_id=1)
     report = run([o], fills=[f])
-    assert orders_part(report)[:2] == (CorrectFromExchange(CID, 5001, None), ApplyFill(CID, f))
+    assert orders_part(report)[:2] == (CorrectFromExchange(CID, ExchangeOrderId(5001), None), ApplyFill(CID, f))
     reopened = play([o], report)[CID]
     assert (reopened.state, reopened.exchange_order_id) == (S.PARTIALLY_FILLED, 5001)
 
 
 def test_unresolved_order_with_an_exchange_id_is_never_declared_not_placed() -> None:
     o = order(S.UNKNOWN, exchange_order_id=5001, updated_at=at(100))
-    assert run([o], now=at(1000)).corrections == (CloseVanishedOrder(CID, 5001),)
+    assert run([o], now=at(1000)).corrections == (CloseVanishedOrder(CID, ExchangeOrderId(5001)),)
 
 
 def test_never_placed_order_that_the_exchange_does_not_show_stays_as_it_is() -> None:
     assert orders_part(run([order(S.REJECTED)], recent=[xorder(V.CLOSED, client_order_id=OTHER_CID)])) == (
-        AdoptUnknownOrder(OTHER_CID, 5001, "BTCTRY", Side.BUY, xorder(V.CLOSED, client_order_id=OTHER_CID)),
+        AdoptUnknownOrder(OTHER_CID, ExchangeOrderId(5001), "BTCTRY", Side.BUY, xorder(V.CLOSED, client_order_id=OTHER_CID)),
     )
 
 
@@ -390,7 +391,7 @@ def test_apply_correction_refuses_other_orders_and_non_order_kinds() -> None:
     with pytest.raises(ValueError, match="not for order"):
         apply_correction(o, MarkNotPlaced(OTHER_CID), NOW, GRACE)
     with pytest.raises(ValueError, match="does not change"):
-        apply_correction(o, CloseVanishedOrder(CID, 5001), NOW, GRACE)
+        apply_correction(o, CloseVanishedOrder(CID, ExchangeOrderId(5001)), NOW, GRACE)
 
 
 def test_fill_only_adoption_once_and_duplicate_exchange_order_conflicts() -> None:
@@ -399,7 +400,7 @@ def test_fill_only_adoption_once_and_duplicate_exchange_order_conflicts() -> Non
     f3 = fill("0.1", trade_id=3, order_id=78, client_order_id=OTHER_CID, side=Side.SELL, ts=3)
     report = run(fills=[f3, f2, f1])
     assert orders_part(report)[:3] == (
-        AdoptUnknownOrder(OTHER_CID, 77, "BTCTRY", Side.SELL, None),
+        AdoptUnknownOrder(OTHER_CID, ExchangeOrderId(77), "BTCTRY", Side.SELL, None),
         ApplyFill(OTHER_CID, f1),
         ApplyFill(OTHER_CID, f2),
     )
