@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from btcbot.domain.enums import OrderState
+from btcbot.domain.ids import ClientOrderId
 from btcbot.domain.intents import Approved
 from btcbot.domain.orders import ManagedOrder
 
@@ -21,7 +22,7 @@ class SubmitOutcome:
     """What became of one approved intent: no order (``client_order_id`` None: the venue rules
     refused it, ``detail`` says why), or the order's state after the POST."""
 
-    client_order_id: str | None
+    client_order_id: ClientOrderId | None
     state: OrderState | None
     detail: str = ""
 
