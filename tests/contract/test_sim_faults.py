@@ -185,11 +185,9 @@ READS: dict[str, Any] = {
 
 
 #: Cases the client still gets wrong: (route, class or "class:member") -> reason (xfail until
-#: fixed; findings in /work/notes/soak_findings.md). Fixed: user trades without `data` (4927e76).
-OPEN_FINDINGS: dict[tuple[str, str], str] = {
-    ("GET /api/v1/users/transactions/trade", "field_removed:fee"): "F3: a trade row without fee is booked fee 0",
-    ("GET /api/v1/users/transactions/trade", "field_removed:tax"): "F3: a trade row without tax is booked tax 0",
-}
+#: fixed). Empty: user trades without `data` (4927e76) and trade rows without fee/tax (5052409)
+#: were fixed.
+OPEN_FINDINGS: dict[tuple[str, str], str] = {}
 
 
 def _read_cases() -> list[Any]:
@@ -270,6 +268,7 @@ def _member_cases() -> list[Any]:
     return cases
 
 
+@pytest.mark.slow  # 146 cases, each with its own simulator
 @pytest.mark.parametrize(("route", "member", "reply"), _member_cases())
 def test_a_read_missing_or_nulling_any_member_is_the_truth_or_an_error(
     sim: SimHandle, route: str, member: str, reply: str
