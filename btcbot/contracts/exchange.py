@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from btcbot.domain.exchange_models import CancelAck, ExchangeOrder, Fill, OrderRequest, SubmitAck
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.market import Balance, Candle, OrderBook, SymbolRules, Ticker
 
 
@@ -51,17 +52,17 @@ class Account(Protocol):
         limit: int = 100,
     ) -> list[ExchangeOrder]: ...
 
-    def get_order(self, exchange_order_id: int) -> ExchangeOrder | None:
+    def get_order(self, exchange_order_id: ExchangeOrderId) -> ExchangeOrder | None:
         """None when the exchange answers ``Order not found``."""
         ...
 
-    def trades_for_order(self, exchange_order_id: int) -> list[Fill]: ...
+    def trades_for_order(self, exchange_order_id: ExchangeOrderId) -> list[Fill]: ...
 
     def trades(self, symbol: str, start: datetime, end: datetime) -> list[Fill]: ...
 
     def submit_order(self, request: OrderRequest) -> SubmitAck: ...
 
-    def cancel_order(self, exchange_order_id: int) -> CancelAck: ...
+    def cancel_order(self, exchange_order_id: ExchangeOrderId) -> CancelAck: ...
 
 
 class ExchangeClient(MarketData, Account, Protocol):

@@ -14,7 +14,7 @@ from btcbot.contracts.exchange import ExchangeClient
 from btcbot.domain.enums import OrderType, Side, VenueOrderStatus
 from btcbot.domain.errors import ConfigError, ExchangeRejected, OrderNotFound
 from btcbot.domain.exchange_models import OrderRequest
-from btcbot.domain.ids import ClientOrderId, Symbol
+from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
 from btcbot.domain.market import SymbolRules
 from btcbot.domain.venue import build_order_request
 
@@ -182,9 +182,9 @@ def test_insufficient_balance_is_rejected(backend: Backend) -> None:
 
 
 def test_unknown_order_ids(backend: Backend) -> None:
-    assert backend.client.get_order(123456789) is None
+    assert backend.client.get_order(ExchangeOrderId(123456789)) is None
     with pytest.raises(OrderNotFound):
-        backend.client.cancel_order(123456789)
+        backend.client.cancel_order(ExchangeOrderId(123456789))
 
 
 def test_orders_outside_universe_refused_locally(backend: Backend) -> None:

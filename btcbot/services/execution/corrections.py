@@ -118,9 +118,9 @@ class DuplicateClientOrderId:
     """
 
     client_order_id: ClientOrderId
-    chosen: int
-    others: tuple[int, ...]
-    open_others: tuple[int, ...]
+    chosen: ExchangeOrderId
+    others: tuple[ExchangeOrderId, ...]
+    open_others: tuple[ExchangeOrderId, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from decimal import Decimal
 
 from btcbot.domain.enums import OrderState
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
+from btcbot.domain.ids import ExchangeOrderId
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import is_own_client_order_id
 
@@ -80,7 +81,7 @@ class Lookups:
     local: tuple[ManagedOrder, ...]  # the orders this pass reconciles
     open_rows: tuple[ExchangeOrder, ...]  # the exchange's open orders of the universe
     history_since: Mapping[str, datetime]  # symbol -> start of its order history to fetch
-    trade_order_ids: frozenset[int]  # exchange order ids whose trades are fetched
+    trade_order_ids: frozenset[ExchangeOrderId]  # exchange order ids whose trades are fetched
     dormant_symbols: frozenset[str]  # symbols of older REJECTED/NOT_PLACED orders not looked for
 
 
@@ -151,7 +152,7 @@ def plan_lookups(
     open_rows = tuple(r for r in open_orders if r.symbol in universe)
     open_by_id = {r.exchange_order_id: r for r in open_rows}
     since: dict[str, datetime] = {}
-    trade_ids: set[int] = set()
+    trade_ids: set[ExchangeOrderId] = set()
     for order in books.open_orders:
         xid = order.exchange_order_id
         need = order_lookups(order, open_by_id.get(xid) if xid is not None else None)
@@ -191,7 +192,7 @@ def trades_of_listed(
     rows: Iterable[ExchangeOrder],
     unknown_rows: Iterable[ExchangeOrder],
     known_client_ids: Collection[str],
-) -> frozenset[int]:
+) -> frozenset[ExchangeOrderId]:
     """Step 3: exchange ids whose trades are fetched because the lists show them: rows of our
     unresolved or never-placed orders (matched by client id), and rows of ours that have no local
     record at all (adopted in this pass)."""

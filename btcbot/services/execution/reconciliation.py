@@ -96,7 +96,7 @@ class _Builder:
 
 
 def _duplicates(
-    order: ManagedOrder, rows: Sequence[ExchangeOrder], chosen: int
+    order: ManagedOrder, rows: Sequence[ExchangeOrder], chosen: ExchangeOrderId
 ) -> DuplicateClientOrderId | None:
     others = [row for row in matching_rows(order, rows) if row.exchange_order_id != chosen]
     if not others:

@@ -207,12 +207,12 @@ def test_duplicate_client_ids_on_the_exchange() -> None:
     report = run([ghost], open_rows=[second], recent=[first], now=at(5))
     assert report.corrections == (
         UpdateOrderState(CID, S.FILLED, first),
-        DuplicateClientOrderId(CID, chosen=10, others=(11,), open_others=(11,)),
+        DuplicateClientOrderId(CID, chosen=ExchangeOrderId(10), others=(ExchangeOrderId(11),), open_others=(ExchangeOrderId(11),)),
     )
     # the same duplicate on a tracked order
     tracked = order(S.OPEN, exchange_order_id=11)
     report = run([tracked], open_rows=[second], recent=[first])
-    assert DuplicateClientOrderId(CID, chosen=11, others=(10,), open_others=()) in report.corrections
+    assert DuplicateClientOrderId(CID, chosen=ExchangeOrderId(11), others=(ExchangeOrderId(10),), open_others=()) in report.corrections
 
 
 def test_fill_of_a_duplicate_exchange_order_is_a_conflict() -> None:
