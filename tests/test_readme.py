@@ -12,7 +12,6 @@ from pathlib import Path
 from types import ModuleType
 
 import click
-import pytest
 
 from btcbot.cli.exit_codes import ExitCode
 from btcbot.cli.main import COMMANDS, cli
