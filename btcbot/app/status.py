@@ -208,6 +208,39 @@ def _why_no_trades(doc: dict[str, Any]) -> list[str]:
     return out
 
 
+def _equity_doc(snap: Any, report: dict[str, Any] | None) -> dict[str, Any]:
+    """The equity keys of the status document (``None`` before the first snapshot)."""
+    return {
+        "equity": str(snap.equity) if snap else None,
+        "equity_known": snap is not None and (report is None or bool(report.get("equity_known", True))),
+        "equity_as_of": snap.at.isoformat() if snap else None,
+        "unpriced_assets": [] if report is None else list(report.get("unpriced", [])),
+        "high_water_mark": str(snap.high_water_mark) if snap else None,
+        "day_start_equity": str(snap.day_start_equity) if snap else None,
+    }
+
+
+def _last_cycle_doc(last: Any, now: datetime) -> dict[str, Any] | None:
+    if last is None:
+        return None
+    ended = last.finished_at or last.started_at
+    return {
+        "cycle_id": last.cycle_id, "started_at": last.started_at.isoformat(),
+        "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+        "outcome": last.outcome, "safe_mode": last.safe_mode,
+        "age_s": None if ended is None else max(0.0, (now - ended).total_seconds()),
+    }
+
+
+def _lease_doc(holder: Any, now: datetime) -> dict[str, Any] | None:
+    if holder is None:
+        return None
+    return {
+        "held": holder.expires_at > now, "host": holder.owner_host, "pid": holder.owner_pid,
+        "expires_at": holder.expires_at.isoformat(),
+    }
+
+
 def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
     """Everything ``btcbot status`` shows (see the module docstring)."""
     now = (clock or SystemClock()).now()
@@ -233,7 +266,6 @@ def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
         holder = current_holder(engine)
     finally:
         engine.dispose()
-    ended = None if last is None else (last.finished_at or last.started_at)
     hold = _hold(report)
     doc: dict[str, Any] = {
         "mode": "paper" if settings.trading.dry_run else "live",
@@ -241,12 +273,7 @@ def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
         "trading_state": state.state.value,
         "trading_state_reason": state.reason,
         "trading_state_since": state.since.isoformat(),
-        "equity": str(snap.equity) if snap else None,
-        "equity_known": snap is not None and (report is None or bool(report.get("equity_known", True))),
-        "equity_as_of": snap.at.isoformat() if snap else None,
-        "unpriced_assets": [] if report is None else list(report.get("unpriced", [])),
-        "high_water_mark": str(snap.high_water_mark) if snap else None,
-        "day_start_equity": str(snap.day_start_equity) if snap else None,
+        **_equity_doc(snap, report),
         "last_rearm": rearmed,
         "reserve_bucket": str(reserve),
         "wallet": {a: str(v) for a, v in sorted(wallet.items())},
@@ -254,16 +281,8 @@ def status(settings: Settings, clock: Clock | None = None) -> dict[str, Any]:
         "recent_orders": recent,
         "breakers": {g: b["state"] for g, b in breakers.items()},
         "breaker_details": breakers,
-        "last_cycle": None if last is None else {
-            "cycle_id": last.cycle_id, "started_at": last.started_at.isoformat(),
-            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
-            "outcome": last.outcome, "safe_mode": last.safe_mode,
-            "age_s": None if ended is None else max(0.0, (now - ended).total_seconds()),
-        },
-        "lease": None if holder is None else {
-            "held": holder.expires_at > now, "host": holder.owner_host, "pid": holder.owner_pid,
-            "expires_at": holder.expires_at.isoformat(),
-        },
+        "last_cycle": _last_cycle_doc(last, now),
+        "lease": _lease_doc(holder, now),
         "last_decisions": _last_decisions(report),
         "strategy_hold_reason": None if hold is None else hold["detail"],
         "strategy_hold_code": None if hold is None else hold["code"],

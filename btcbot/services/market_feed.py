@@ -111,29 +111,42 @@ class MarketFeed:
             if recent and recent[-1].open_time >= newest_closed:
                 result[symbol] = recent
                 continue
-            full = recent is not None and len(recent) >= self._history
-            stored = list(recent) if full and recent else self._store.latest(symbol, self._interval, self._history)
-            if not stored or stored[-1].open_time < newest_closed:
-                window = newest_closed - timedelta(seconds=self._interval * (self._history - 1))
-                start = (  # after a gap longer than the window: only the window, in pages
-                    max(stored[-1].open_time + timedelta(seconds=self._interval), window)
-                    if stored and len(stored) >= self._history
-                    else window
-                )
-                try:
-                    fetched = fetch_closed(self._market, symbol, self._interval, start, newest_closed, now).bars
-                except AuthError:
-                    raise
-                except ExchangeError as exc:
-                    errors.append(f"candles {symbol}: {type(exc).__name__}")
-                    logger.bind(event="data_feed.candles_failed", symbol=symbol).warning(str(exc))
-                    fetched = []
-                if fetched:
-                    self._store.add(fetched)
-                    # The store's newest bars are now exactly these (no re-read of the history).
-                    merged = {c.open_time: c for c in stored}
-                    merged.update((c.open_time, c) for c in fetched)
-                    stored = [merged[t] for t in sorted(merged)][-self._history:]
-            result[symbol] = tuple(stored)
+            result[symbol] = self._refresh(symbol, recent, newest_closed, now, errors)
             self._recent[symbol] = result[symbol]
         return result, tuple(errors)
+
+    def _refresh(
+        self,
+        symbol: str,
+        recent: tuple[Candle, ...] | None,
+        newest_closed: datetime,
+        now: datetime,
+        errors: list[str],
+    ) -> tuple[Candle, ...]:
+        """One symbol's newest ``history`` closed bars: the stored ones plus what closed since
+        (a failed fetch appends to ``errors`` and keeps what is stored)."""
+        full = recent is not None and len(recent) >= self._history
+        stored = list(recent) if full and recent else self._store.latest(symbol, self._interval, self._history)
+        if stored and stored[-1].open_time >= newest_closed:
+            return tuple(stored)
+        window = newest_closed - timedelta(seconds=self._interval * (self._history - 1))
+        start = (  # after a gap longer than the window: only the window, in pages
+            max(stored[-1].open_time + timedelta(seconds=self._interval), window)
+            if stored and len(stored) >= self._history
+            else window
+        )
+        try:
+            fetched = fetch_closed(self._market, symbol, self._interval, start, newest_closed, now).bars
+        except AuthError:
+            raise
+        except ExchangeError as exc:
+            errors.append(f"candles {symbol}: {type(exc).__name__}")
+            logger.bind(event="data_feed.candles_failed", symbol=symbol).warning(str(exc))
+            fetched = []
+        if fetched:
+            self._store.add(fetched)
+            # The store's newest bars are now exactly these (no re-read of the history).
+            merged = {c.open_time: c for c in stored}
+            merged.update((c.open_time, c) for c in fetched)
+            stored = [merged[t] for t in sorted(merged)][-self._history:]
+        return tuple(stored)
