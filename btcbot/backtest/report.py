@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from itertools import islice
-from typing import Protocol
 
 from btcbot.backtest.analysis import (
     DrawdownPeriod,
@@ -61,7 +60,7 @@ from btcbot.backtest.report_render import (
     trades_csv,
     write_report,
 )
-from btcbot.backtest.roundtrips import OpenPosition, Pairing, RoundTrip, pair_fills
+from btcbot.backtest.roundtrips import FillLike, OpenPosition, Pairing, RoundTrip, pair_fills
 from btcbot.backtest.series import TimeSeries
 from btcbot.backtest.timeline import StateChange, Timeline, build_timeline
 from btcbot.domain.enums import Side
@@ -76,23 +75,8 @@ _ONE = Decimal(1)
 EquityCurve = Sequence[tuple[datetime, Decimal]]
 
 
-class TradeLike(Protocol):
-    """What the report reads from a fill; ``domain.exchange_models.Fill`` satisfies it."""
-
-    @property
-    def timestamp(self) -> datetime: ...
-    @property
-    def symbol(self) -> str: ...
-    @property
-    def side(self) -> Side: ...
-    @property
-    def quantity(self) -> Decimal: ...
-    @property
-    def price(self) -> Decimal: ...
-    @property
-    def fee(self) -> Decimal: ...
-    @property
-    def tax(self) -> Decimal: ...
+#: What the report reads from a fill (the same members round-trip pairing reads).
+TradeLike = FillLike
 
 
 @dataclass(frozen=True, slots=True)
