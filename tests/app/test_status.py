@@ -12,7 +12,6 @@ simulator over HTTP on 127.0.0.1 (the simulator's market clock follows the wall 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 from cycle.harness import bot_settings, read_book, sqlite_url, wall_sim_config
+from cycle.harness import dump_tables as dump
 
 from btcbot.cli.main import main
 from btcbot.config.groups.capital import CapitalSettings
@@ -37,14 +37,6 @@ KEYS_BEFORE_ISSUE_13 = {
     "last_cycle",
 }
 
-
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
-    finally:
-        conn.close()
 
 
 @dataclass

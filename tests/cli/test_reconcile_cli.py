@@ -9,13 +9,13 @@ during the test); the real `btcbot run` subprocess version is tests/integration/
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cycle.harness import EXIT_LEASE_HELD, MARKET_BUY, sqlite_url, wall_sim_config
+from cycle.harness import dump_tables as dump
 
 from btcbot.app.reconcile_plan import SUPERVISOR_PROGRAM, SYSTEMD_UNIT, stop_service_lines
 from btcbot.cli.main import main
@@ -26,14 +26,6 @@ from btcbot.sim.testing import running_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -175,3 +176,13 @@ def consistency_violations(state: Mapping[str, Any], book: LocalBook) -> list[st
         if mine != theirs:
             problems.append(f"{asset}: ledger {mine} != exchange {theirs}")
     return problems
+
+
+def dump_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a SQLite file (read-only connection), for "wrote nothing" checks."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+    finally:
+        conn.close()

@@ -25,21 +25,15 @@ from cycle.harness import (
     start_bot,
     wall_sim_config,
 )
+from cycle.harness import (
+    dump_tables as dump,
+)
 
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.testing import running_simulator
 
 pytestmark = pytest.mark.slow
 
-
-def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table (read through a read-only connection)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
-    finally:
-        conn.close()
 
 
 def wait_for_idle_bot(path: Path, deadline_s: float = 60.0) -> None:
