@@ -109,7 +109,8 @@ def _one(
         return SymbolBackfill(symbol, needed, len(stored), 0, 0, len(stored))
     start = max(stored[-1].open_time + step, window) if len(stored) >= needed else window
     try:
-        got = fetch_closed(market, symbol, interval_s, start, newest, now, page_bars)
+        got = fetch_closed(market, symbol, interval_s, start, newest, now, page_bars,
+                           previous=stored[-1] if stored else None)
     except AuthError:
         raise
     except ExchangeError as exc:

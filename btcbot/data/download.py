@@ -5,6 +5,10 @@ requested range), so an interrupted download continues where it stopped. Request
 of ``chunk_bars`` bars; the client's own rate limiter paces them (graph host: 600 requests per
 10 minutes), so a long download is slow but never gets the IP blocked. Every chunk is stored
 before the next request: a crash loses at most one chunk of work.
+
+A bar slot the host leaves out between two bars it has (nothing traded in it) is stored as a
+flat bar at the previous close with volume 0, as the live bot's feed does
+(``services.candle_store.fill_gaps``): a backtest sees the same windows as the live bot.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Protocol
 
 from btcbot.contracts.exchange import MarketData
 from btcbot.domain.market import Candle
+from btcbot.services.candle_store import fill_gaps
 
 #: Bars per request: about 17 hours of 1m bars; small enough for any graph host page.
 DEFAULT_CHUNK_BARS = 1000
@@ -96,6 +101,7 @@ def download_candles(
         total = max(0, int((end - first) / step))
         stored = requests = received = not_closed = 0
         cursor = first
+        previous: Candle | None = None  # the last bar stored by this download (fills holes across chunks)
         while cursor < end:
             chunk_end = min(end - step, cursor + step * (chunk_bars - 1))
             if chunk_end < cursor:
@@ -104,15 +110,17 @@ def download_candles(
                         if cursor <= c.open_time <= chunk_end]
             requests += 1
             received += len(answered)
-            bars = [c for c in answered if c.close_time <= cutoff]
-            not_closed += len(answered) - len(bars)
+            closed = sorted((c for c in answered if c.close_time <= cutoff), key=lambda c: c.open_time)
+            not_closed += len(answered) - len(closed)
+            bars = fill_gaps(closed, previous)
             if bars:
                 stored += store.add(bars)
+                previous = bars[-1]
             wanted = int((chunk_end - cursor) / step) + 1
             # A host that returns fewer bars than asked (a page cap) is asked again from the last
             # bar it gave; a range with no bars at all (no trades, or not yet closed) is skipped.
-            if bars and len(bars) < wanted and bars[-1].open_time < chunk_end:
-                cursor = bars[-1].open_time + step
+            if closed and len(closed) < wanted and closed[-1].open_time < chunk_end:
+                cursor = closed[-1].open_time + step
             else:
                 cursor = chunk_end + step
             if progress is not None:

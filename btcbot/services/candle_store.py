@@ -5,6 +5,14 @@ one serves ``run`` tests and the backtester.
 :func:`fetch_closed` asks the graph host for a range of bars in pages of at most ``PAGE_BARS``
 (the market feed after a gap, the start-up backfill of ``btcbot.app.backfill``): a host that caps
 a page is asked again from the last bar it gave; the client's rate limiter paces the requests.
+
+A bar slot the host leaves out while it has bars after it (a minute in which nothing traded: UDF
+klines have no bar for it) is filled with a flat bar at the previous close and volume 0, as
+freqtrade fills missing candles: otherwise one quiet minute inside the window would keep a
+strategy "warming up: 143 of 144 bars" until the hole slid out of the window, and make the feed
+fetch the whole window again every bar. Only holes with a real bar on both sides are filled (the
+bar before ``start`` counts when the caller passes it as ``previous`` and it is the slot right
+before ``start``); a missing newest bar is not: the host may not have published it yet.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from btcbot.contracts.exchange import MarketData
@@ -61,13 +70,35 @@ class Fetched:
     requests: int
 
 
+def fill_gaps(bars: Sequence[Candle], previous: Candle | None = None) -> list[Candle]:
+    """``bars`` (one symbol and interval, oldest first) with every missing slot between two real
+    bars filled by a flat bar at the earlier close and volume 0; ``previous`` (the bar before the
+    first one, when known) fills the slots before the first bar too. Nothing is added after the
+    last bar."""
+    out: list[Candle] = []
+    last = previous
+    for bar in bars:
+        if last is not None:
+            step = timedelta(seconds=bar.interval_s)
+            slot = last.open_time + step
+            while slot < bar.open_time:
+                out.append(Candle(bar.symbol, bar.interval_s, slot, last.close, last.close, last.close,
+                                  last.close, Decimal(0)))
+                slot += step
+        out.append(bar)
+        last = bar
+    return out
+
+
 def fetch_closed(
     market: MarketData, symbol: str, interval_s: int, start: datetime, end: datetime, now: datetime,
-    page_bars: int = PAGE_BARS,
+    page_bars: int = PAGE_BARS, previous: Candle | None = None,
 ) -> Fetched:
     """Bars of ``symbol`` with open time in [start, end] that are closed at ``now``, in pages of
-    ``page_bars`` (see the module docstring). Exchange errors propagate (bars of earlier pages
-    are lost with them: the caller stores nothing of a failed fetch)."""
+    ``page_bars`` (see the module docstring), holes between real bars filled (:func:`fill_gaps`;
+    ``previous`` is used only when it is the bar right before ``start``). Exchange errors
+    propagate (bars of earlier pages are lost with them: the caller stores nothing of a failed
+    fetch)."""
     if page_bars < 1:
         raise ValueError("page_bars must be >= 1")
     step = timedelta(seconds=interval_s)
@@ -87,4 +118,5 @@ def fetch_closed(
             cursor = page[-1].open_time + step
         else:
             cursor = page_end + step
-    return Fetched([bars[t] for t in sorted(bars)], requests)
+    before = previous if previous is not None and previous.open_time == start - step else None
+    return Fetched(fill_gaps([bars[t] for t in sorted(bars)], before), requests)

@@ -130,13 +130,17 @@ class MarketFeed:
         if stored and stored[-1].open_time >= newest_closed:
             return tuple(stored)
         window = newest_closed - timedelta(seconds=self._interval * (self._history - 1))
-        start = (  # after a gap longer than the window: only the window, in pages
+        # Continue after the newest stored bar when the stored bars reach back to the window's
+        # start (after a gap longer than the window: only the window, in pages); a store that
+        # does not (a fresh symbol, a young pair) is asked for the whole window.
+        start = (
             max(stored[-1].open_time + timedelta(seconds=self._interval), window)
-            if stored and len(stored) >= self._history
+            if stored and (len(stored) >= self._history or stored[0].open_time <= window)
             else window
         )
         try:
-            fetched = fetch_closed(self._market, symbol, self._interval, start, newest_closed, now).bars
+            fetched = fetch_closed(self._market, symbol, self._interval, start, newest_closed, now,
+                                   previous=stored[-1] if stored else None).bars
         except AuthError:
             raise
         except ExchangeError as exc:

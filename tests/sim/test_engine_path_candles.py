@@ -41,9 +41,13 @@ def test_prices_stay_on_the_tick_grid() -> None:
 
 def test_history_joins_the_live_path() -> None:
     engine = make_engine(history_minutes=120)
-    bars = engine.pairs["BTCTRY"].candles.minute_bars(0, START_MS // 1000)
+    bars = engine.pairs["BTCTRY"].candles.minute_bars(0, START_MS // 1000 - 1)
     assert len(bars) == 120
     assert bars[-1].close == engine.pairs["BTCTRY"].price
+    # the start minute has its bar from the start on (the start price, no volume yet): no hole
+    # between the history and the first tick, whenever in its minute the simulator starts
+    (first,) = engine.pairs["BTCTRY"].candles.minute_bars(START_MS // 1000, START_MS // 1000)
+    assert first.open == first.close == engine.pairs["BTCTRY"].price and first.volume == 0
     assert all(b.low <= min(b.open, b.close) and b.high >= max(b.open, b.close) for b in bars)
 
 

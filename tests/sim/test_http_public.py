@@ -92,7 +92,9 @@ def test_klines_udf_arrays_in_seconds(api: Api, sim: SimHandle) -> None:
         query={"from": 1_767_200_000, "to": 1_767_225_600},
     ).json()
     assert body["s"] == "ok"
-    assert len(body["t"]) == len(body["o"]) == len(body["c"]) == len(body["v"]) == 5  # 300 min of history
+    # 300 min of history, then the start hour's bar (the start price, no volume yet)
+    assert len(body["t"]) == len(body["o"]) == len(body["c"]) == len(body["v"]) == 6
+    assert body["v"][-1] == 0 and body["o"][-1] == body["c"][-1] == body["c"][-2]
     assert all(t % 3600 == 0 and t < 10**10 for t in body["t"])
     assert all(isinstance(x, int | float) for x in body["h"])
 

@@ -75,6 +75,10 @@ class SimExchange:
             state.candles.load(
                 source.history(start_ms // 1000 - (start_ms // 1000) % 60, config.history_minutes)
             )
+            # The start minute has a bar from the start on (the start price, volume 0): with 10 s
+            # ticks a simulator started in a minute's last 10 s would otherwise leave that minute
+            # without a bar between the history and the first tick.
+            state.candles.record(start_ms // 1000, state.price, Decimal(0))
             self.pairs[spec.symbol] = state
 
     def _source_for(self, spec: PairSpec) -> PriceSource:
