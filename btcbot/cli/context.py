@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from btcbot.config.settings import LoadedSettings, Settings, load_settings
 from btcbot.observability.redaction import Redactor
+
+if TYPE_CHECKING:  # the settings (pydantic) are imported when a command loads them, not by --help
+    from btcbot.config.settings import LoadedSettings, Settings
 
 
 @dataclass
@@ -23,6 +25,8 @@ class CliContext:
     def load(self) -> LoadedSettings:
         """Load and validate settings once, then configure logging from them."""
         if self._loaded is None:
+            from btcbot.config.settings import load_settings
+
             overrides = dict(self.overrides)
             if self.log_format:
                 overrides["BTCBOT_OBSERVABILITY__LOG_FORMAT"] = self.log_format
@@ -39,6 +43,8 @@ class CliContext:
 
     def reload(self) -> Settings:
         """Settings as they are on disk/in the environment now (for change detection only)."""
+        from btcbot.config.settings import load_settings
+
         return load_settings(env_file=self.env_file, overrides=self.overrides).settings
 
     def _configure_logging(self) -> None:

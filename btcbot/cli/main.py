@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from btcbot.cli import gc_pause
 from btcbot.cli.context import CliContext
 from btcbot.cli.exit_codes import EXIT_CODES_HELP
 
@@ -51,6 +52,11 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
+#: Commands that keep the garbage collector paused until they return (``gc_pause``): short, one
+#: bounded unit of work, then exit. Every other command turns it back on once it is chosen.
+GC_PAUSED_COMMANDS = frozenset({"once"})
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -59,6 +65,8 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
+        if cmd_name not in GC_PAUSED_COMMANDS:
+            gc_pause.resume()
         module = importlib.import_module(target[0])
         command = getattr(module, target[1])
         assert isinstance(command, click.Command)
@@ -102,16 +110,20 @@ def cli(ctx: click.Context, env_file: Path | None, log_format: str | None, log_l
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI and turn every outcome into one exit code."""
-    from btcbot.cli.errors import run_cli
+    """Entry point: run the CLI and turn every outcome into one exit code. The garbage collector
+    is paused while the command starts (``gc_pause``) and is as before when this returns."""
+    with gc_pause.paused():
+        from btcbot.cli.errors import run_cli
 
-    code = run_cli(cli, argv)
+        code = run_cli(cli, argv)
     return code
 
 
 def console_main() -> Any:  # pragma: no cover - thin wrapper for the console script
-    sys.exit(main())
+    code = main()
+    gc_pause.freeze_for_exit()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()
