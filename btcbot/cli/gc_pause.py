@@ -57,5 +57,7 @@ def is_paused() -> bool:
 
 
 def freeze_for_exit() -> None:
-    """Call right before the process exits: shutdown skips the collections over the heap."""
+    """Call right before the process exits, and while still paused (turning the collector back on
+    after a long pause collects everything allocated meanwhile at the next allocation): the heap
+    moves to the permanent generation, which no collection walks, shutdown's included."""
     gc.freeze()

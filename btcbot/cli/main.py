@@ -109,20 +109,22 @@ def cli(ctx: click.Context, env_file: Path | None, log_format: str | None, log_l
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
     """Entry point: run the CLI and turn every outcome into one exit code. The garbage collector
-    is paused while the command starts (``gc_pause``) and is as before when this returns."""
+    is paused while the command starts (``gc_pause``) and is as before when this returns.
+    ``exiting``: the process exits right after (the console script): the heap is frozen first, so
+    neither turning the collector back on nor the interpreter's shutdown walks it."""
     with gc_pause.paused():
         from btcbot.cli.errors import run_cli
 
         code = run_cli(cli, argv)
+        if exiting:
+            gc_pause.freeze_for_exit()
     return code
 
 
 def console_main() -> Any:  # pragma: no cover - thin wrapper for the console script
-    code = main()
-    gc_pause.freeze_for_exit()
-    sys.exit(code)
+    sys.exit(main(exiting=True))
 
 
 if __name__ == "__main__":  # pragma: no cover
