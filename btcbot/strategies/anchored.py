@@ -81,17 +81,40 @@ class Anchored(Generic[F]):
 
     def at(self, bars: Sequence[Candle], interval_s: int) -> F | None:
         """The fold for the newest bar of ``bars`` (closed bars, oldest first), None if not warm."""
-        if not bars:
+        # The per-bar hot path of a backtest (every symbol, every bar): indexing instead of
+        # len() (a window view's __len__ is a Python call), and _feed/_read inlined for the
+        # common case of one new bar; the other cases go through the general methods.
+        try:
+            newest = bars[-1]
+        except IndexError:
             return None
-        newest = bars[-1]
         last = self._last
         if last is not newest:
             if interval_s != self._interval:
                 self._reset(interval_s)
                 self._rebuild(bars)
-            elif last is not None and len(bars) >= 2 and bars[-2] is last:
-                self._feed(newest)
-            elif last is None or newest != last:
+                return self._read()
+            try:
+                before = bars[-2]
+            except IndexError:
+                before = None
+            if last is not None and before is last:
+                t = int(newest.open_time.timestamp())
+                span = self._span
+                chains = self._chains
+                if not chains or t - t % span > chains[-1].anchor:
+                    chains.append(_Chain(t - t % span, True, self.factory()))
+                for chain in chains:
+                    chain.fold.update(newest)
+                self._last = newest
+                read = t - self._lag
+                read -= read % span
+                self._read_anchor = read
+                while len(chains) > 1 and chains[0].anchor < read:
+                    del chains[0]
+                chain = chains[0]
+                return None if chain.anchor < read or not chain.complete else chain.fold
+            if last is None or newest != last:
                 self._catch_up(bars)
         return self._read()
 

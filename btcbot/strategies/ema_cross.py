@@ -130,9 +130,15 @@ class EmaCrossStrategy:
 
     def may_act(self, snapshot: MarketSnapshot, tradable_symbols: Sequence[str]) -> bool:
         """True when some tradable symbol's EMAs crossed at this bar (else ``decide`` returns [])."""
+        # Runs for every symbol at every bar of a backtest: ``_fold`` and ``crossing`` inlined.
+        state, bars, interval = self._state, snapshot.bars, snapshot.interval_s
         for symbol in tradable_symbols:
-            fold = self._fold(snapshot, symbol)
-            if fold is not None and fold.crossing():
+            tracker = state.get(symbol)
+            fold = self._fold(snapshot, symbol) if tracker is None else tracker.at(bars(symbol), interval)
+            if fold is None:
+                continue
+            prev, diff = fold.prev, fold.diff
+            if prev is not None and diff is not None and (prev <= 0.0 < diff or prev >= 0.0 > diff):
                 return True
         return False
 
