@@ -82,23 +82,32 @@ def test_ghost_order_is_found_by_client_id_and_never_resent(tmp_path: Path) -> N
 
 
 def test_ghost_order_seen_late_stays_unknown_until_the_lookup_finds_it(tmp_path: Path) -> None:
-    """The accepted order shows in the lists only after 4 s: a cycle within that time keeps it
-    UNKNOWN (grace 30 s), sends nothing new for its symbol, and a later cycle adopts it."""
+    """The accepted order shows in the lists only after VISIBILITY_S: a cycle within that time
+    keeps it UNKNOWN (grace 30 s), sends nothing new for its symbol, and a later cycle adopts it.
+
+    The delay is long enough that the early cycle falls inside it even on a loaded machine (two
+    `once` subprocesses of 1-3 s each); the late cycle starts after it, counted from before the
+    first run (the POST cannot be earlier)."""
     url = sqlite_url(tmp_path / "bot.db")
     upgrade(url)
+    visibility_s = 12
     with running_simulator(wall_sim_config()) as sim:
         settings = bot_settings(sim, url, BTCBOT_TRADING__UNKNOWN_GRACE_S="30")
         sim.admin.set_fault(f"POST {ORDER_ROUTE}", kind="ghost", count=1)
-        sim.admin.set_fault(f"POST {ORDER_ROUTE}", kind="visibility_delay", seconds=4, count=1)
+        sim.admin.set_fault(f"POST {ORDER_ROUTE}", kind="visibility_delay", seconds=visibility_s, count=1)
+        started = time.monotonic()
         first = run_bot(["once"], settings, tmp_path)
         assert first.returncode == 0, first.stderr[-3000:]
+        posted_by = time.monotonic()  # the ghost POST happened during the first run
         ghost = _ghost_client_id(sim.state())
         assert read_book(url).orders[ghost][0] == "UNKNOWN"
         early = run_bot(["once"], settings, tmp_path)
         assert early.returncode == 0, early.stderr[-3000:]
+        if time.monotonic() - started >= visibility_s:
+            pytest.fail("the early cycle ended after the visibility delay: the machine is too slow for this test")
         assert read_book(url).orders[ghost][0] == "UNKNOWN"
         assert len(_posts(sim.state())) == 5
-        time.sleep(4.5)
+        time.sleep(max(0.0, posted_by + visibility_s + 0.5 - time.monotonic()))
         late = run_bot(["once"], settings, tmp_path)
         assert late.returncode == 0, late.stderr[-3000:]
         state = sim.state()
