@@ -122,14 +122,14 @@ def _single(rows: list[Any]) -> str | None:
     return str(rows[0])
 
 
-def _sqlite_status(path: Path) -> SchemaStatus:
-    if not path.exists() or path.stat().st_size == 0:
-        return SchemaStatus(None, True, head())
-    # Read-only. Without a -wal file next to it the database is fully checkpointed, so it is read
-    # as immutable: SQLite then creates no -wal/-shm files either. With one (a bot is running or
-    # crashed), a plain read-only connection sees what is in the WAL too.
-    wal = path.with_name(path.name + "-wal")
-    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+def _file_state(path: Path) -> tuple[int, int, int, bool]:
+    """What changes when anybody writes the database: the main file's identity, size and mtime,
+    and whether a -wal file is next to it."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns, path.with_name(path.name + "-wal").exists()
+
+
+def _read_status(path: Path, mode: str) -> SchemaStatus:
     conn = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -139,6 +139,26 @@ def _sqlite_status(path: Path) -> SchemaStatus:
     finally:
         conn.close()
     return SchemaStatus(revision, False, head())
+
+
+def _sqlite_status(path: Path) -> SchemaStatus:
+    if not path.exists() or path.stat().st_size == 0:
+        return SchemaStatus(None, True, head())
+    # Read-only. Without a -wal file next to it the database is fully checkpointed, so it is read
+    # as immutable: SQLite then creates no -wal/-shm files either. Immutable means SQLite takes
+    # no lock, so the read is optimistic: when a writer appeared meanwhile (a -wal file now, or
+    # the main file changed) or the read failed, it is read again as a plain read-only
+    # connection, which locks and sees what is in the WAL too (as with a -wal file from the
+    # start: a bot is running or crashed).
+    before = _file_state(path)
+    if not before[3]:
+        try:
+            status = _read_status(path, "mode=ro&immutable=1")
+        except sqlite3.DatabaseError:
+            status = None
+        if status is not None and _file_state(path) == before:
+            return status
+    return _read_status(path, "mode=ro")
 
 
 def status_for_engine(engine: Engine) -> SchemaStatus:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -129,3 +130,47 @@ def test_status_while_another_connection_holds_the_wal(tmp_path: Path) -> None:
     finally:
         holder.dispose()
     assert migrations.schema_status(url).ready
+
+
+def test_a_writer_during_the_lock_free_read_makes_it_read_again_with_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a -wal file the status is read as ``immutable`` (no lock, no files created). A
+    process that starts writing meanwhile (here: migrating to head while the first read runs)
+    must not leave a stale or torn answer: the read is repeated as a plain read-only one."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    migrations.upgrade(url, "0001_initial")
+    real = migrations._read_status
+    modes: list[str] = []
+
+    def racing(path: Path, mode: str) -> migrations.SchemaStatus:
+        modes.append(mode)
+        status = real(path, mode)
+        if len(modes) == 1:
+            migrations.upgrade(url)  # the writer, between the lock-free read and its check
+        return status
+
+    monkeypatch.setattr(migrations, "_read_status", racing)
+    status = migrations.schema_status(url)
+    assert modes == ["mode=ro&immutable=1", "mode=ro"]
+    assert status.ready and status.revision == migrations.head()
+
+
+def test_a_failed_lock_free_read_is_repeated_with_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    migrations.upgrade(url)
+    # a quiet database is read once, lock-free, and nothing is created next to it
+    assert migrations.schema_status(url).ready
+    assert _files(tmp_path) == ["bot.db"]
+    real = migrations._read_status
+    modes: list[str] = []
+
+    def torn(path: Path, mode: str) -> migrations.SchemaStatus:
+        modes.append(mode)
+        if "immutable" in mode:  # what a page half-written by a concurrent writer looks like
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(path, mode)
+
+    monkeypatch.setattr(migrations, "_read_status", torn)
+    assert migrations.schema_status(url).ready
+    assert modes == ["mode=ro&immutable=1", "mode=ro"]
