@@ -135,6 +135,7 @@ def test_label_number_format() -> None:
 
 # ---------------------------------------------------------------- report.html (plotly, offline)
 
+import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -273,3 +274,34 @@ def test_neutralized_plotly_bundle_is_still_valid_javascript(tmp_path: Path) -> 
     script.write_text(neutralize_urls(get_plotlyjs()), encoding="utf-8")
     done = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium installed: report.html not rendered in a browser "
+                                              "(Debian: apt-get install chromium)")
+def test_report_html_renders_every_chart_in_a_real_browser_with_the_network_blocked(tmp_path: Path) -> None:
+    """Headless Chromium opens the report from disk with every host name unresolvable and a dead
+    proxy: plotly (inline) must still draw each chart, with its legend and time axis."""
+    report, prices = html_report()
+    path = write_html_report(tmp_path / "report.html", report, prices, "btcbot backtest: trend", "TRY", ["h"])
+    browser = _chromium()
+    assert browser is not None
+    done = subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
+         path.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    # plotly replaces each chart's empty div with its own SVG only when its script ran
+    assert dom.count('class="main-svg"') >= 2 * 3, dom[-2000:]  # equity, drawdown, price (2 layers each)
+    # ... and its titles, axis titles and legend entries as SVG text (``data-unformatted``)
+    drawn = set(re.findall(r'data-unformatted="([^"]*)"', dom))
+    for text in ("Equity: strategy vs buy and hold", "Drawdown from the running peak", "time (UTC)",
+                 "equity (TRY)", "strategy", "buy and hold (equal weight)", "strategy drawdown", "buy", "sell"):
+        assert text in drawn, (text, sorted(drawn))
