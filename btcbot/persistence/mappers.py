@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Row
+
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.exchange_models import Fill
 from btcbot.domain.ids import ClientOrderId, ExchangeOrderId, Symbol
@@ -63,7 +65,7 @@ def order_to_row(order: ManagedOrder, row: OrderRow | None = None) -> OrderRow:
     return row
 
 
-def order_from_row(row: OrderRow) -> ManagedOrder:
+def order_from_row(row: OrderRow | Row[Any]) -> ManagedOrder:
     return ManagedOrder(
         client_order_id=ClientOrderId(row.client_order_id),
         cycle_id=row.cycle_id,
@@ -120,23 +122,17 @@ def fill_from_row(row: FillRow) -> Fill:
     )
 
 
-def snapshot_to_row(s: PortfolioSnapshot) -> SnapshotRow:
-    return SnapshotRow(
-        cycle_id=s.cycle_id,
-        at=s.at,
-        equity=s.equity,
-        high_water_mark=s.high_water_mark,
-        day_start_equity=s.day_start_equity,
-        day_key=s.day_key,
-        reserve_bucket=s.reserve_bucket,
-        rolling_notional_30d=s.rolling_notional_30d,
-        realized_pnl_mtd=s.realized_pnl_mtd,
-        month_key=s.month_key,
-        harvested_mtd=s.harvested_mtd,
-    )
+def snapshot_values(s: PortfolioSnapshot) -> dict[str, Any]:
+    """The snapshot's column values (a Core insert's parameters)."""
+    return {
+        "cycle_id": s.cycle_id, "at": s.at, "equity": s.equity, "high_water_mark": s.high_water_mark,
+        "day_start_equity": s.day_start_equity, "day_key": s.day_key, "reserve_bucket": s.reserve_bucket,
+        "rolling_notional_30d": s.rolling_notional_30d, "realized_pnl_mtd": s.realized_pnl_mtd,
+        "month_key": s.month_key, "harvested_mtd": s.harvested_mtd,
+    }
 
 
-def snapshot_from_row(r: SnapshotRow) -> PortfolioSnapshot:
+def snapshot_from_row(r: SnapshotRow | Row[Any]) -> PortfolioSnapshot:
     return PortfolioSnapshot(
         at=r.at,
         cycle_id=r.cycle_id,

@@ -1,4 +1,11 @@
-"""SQL repositories (one Session per unit of work). The ledger lives in ``sql_ledger``."""
+"""SQL repositories (one Session per unit of work). The ledger lives in ``sql_ledger``.
+
+The cycle's hot path (meta, cycles, trading state, snapshots, the order and outbox lists) runs
+prebuilt Core statements (module constants with bind parameters: compiled once, no ORM identity
+map, no per-call statement building). Those tables are never loaded as ORM objects here (meta,
+cycles, trading state, snapshots), or only written through the ORM (orders, outbox: their Core
+reads flush the session first, as the ORM's autoflush would).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Executable, Row, Table, bindparam, insert, select, update
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
 from btcbot.contracts.persistence import NON_TERMINAL_STATES
@@ -39,6 +47,41 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CYCLE_SEQ_KEY = "cycle_id_seq"
 TRADING_STATE_ROW_ID = 1
 
+_META = cast(Table, MetaRow.__table__)
+_CYCLES = cast(Table, CycleRow.__table__)
+_SNAPSHOTS = cast(Table, SnapshotRow.__table__)
+_STATE = cast(Table, TradingStateRow.__table__)
+_ORDERS = cast(Table, OrderRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
+
+_META_GET = select(_META.c.value).where(_META.c.key == bindparam("k"))
+_META_GET_FOR_UPDATE = _META_GET.with_for_update()
+_META_UPDATE = update(_META).where(_META.c.key == bindparam("k")).values(value=bindparam("v"))
+_META_INSERT = insert(_META).values(key=bindparam("k"), value=bindparam("v"))
+_CYCLE_INSERT = insert(_CYCLES)
+_CYCLE_GET = select(_CYCLES).where(_CYCLES.c.cycle_id == bindparam("cid"))
+_SNAPSHOT_LATEST = select(_SNAPSHOTS).order_by(_SNAPSHOTS.c.id.desc()).limit(1)
+_SNAPSHOT_INSERT = insert(_SNAPSHOTS)
+_STATE_GET = select(_STATE.c.state, _STATE.c.reason, _STATE.c.since).where(_STATE.c.id == TRADING_STATE_ROW_ID)
+_STATE_UPDATE = update(_STATE).where(_STATE.c.id == TRADING_STATE_ROW_ID)
+_STATE_INSERT = insert(_STATE)
+_ORDERS_NON_TERMINAL = (
+    select(_ORDERS).where(_ORDERS.c.state.in_([s.value for s in NON_TERMINAL_STATES])).order_by(_ORDERS.c.id)
+)
+_ORDERS_RECENT: dict[int, Executable] = {}  # by limit
+_OUTBOX_PENDING = select(_OUTBOX).where(_OUTBOX.c.status == OutboxStatus.PENDING.value).order_by(_OUTBOX.c.id)
+_OUTBOX_PENDING_KIND = (
+    select(_OUTBOX)
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, _OUTBOX.c.kind == bindparam("kind"))
+    .order_by(_OUTBOX.c.id)
+)
+
+
+def _flushed_read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+    """A Core read of a table the ORM writes: pending ORM changes first (the ORM's autoflush)."""
+    session.flush()
+    return session.execute(statement, params)
+
 
 class SqlOrders:
     def __init__(self, session: Session) -> None:
@@ -67,16 +110,13 @@ class SqlOrders:
         mappers.order_to_row(order, row)
 
     def list_non_terminal(self) -> list[ManagedOrder]:
-        rows = self._s.scalars(
-            select(OrderRow)
-            .where(OrderRow.state.in_([s.value for s in NON_TERMINAL_STATES]))
-            .order_by(OrderRow.id)
-        )
-        return [mappers.order_from_row(r) for r in rows]
+        return [mappers.order_from_row(r) for r in _flushed_read(self._s, _ORDERS_NON_TERMINAL)]
 
     def list_recent(self, limit: int) -> list[ManagedOrder]:
-        rows = self._s.scalars(select(OrderRow).order_by(OrderRow.id.desc()).limit(limit))
-        return [mappers.order_from_row(r) for r in rows]
+        statement = _ORDERS_RECENT.get(limit)
+        if statement is None:
+            statement = _ORDERS_RECENT[limit] = select(_ORDERS).order_by(_ORDERS.c.id.desc()).limit(limit)
+        return [mappers.order_from_row(r) for r in _flushed_read(self._s, statement)]
 
 
 class SqlJournal:
@@ -150,15 +190,13 @@ class SqlMeta:
         self._s = session
 
     def get(self, key: str) -> str | None:
-        row = self._s.get(MetaRow, key)
-        return None if row is None else row.value
+        value: str | None = self._s.execute(_META_GET, {"k": key}).scalar()
+        return value
 
     def set(self, key: str, value: str) -> None:
-        row = self._s.get(MetaRow, key, with_for_update=True)
-        if row is None:
-            self._s.add(MetaRow(key=key, value=value))
-        else:
-            row.value = value
+        # One UPDATE (it locks the row); an INSERT only when the key is new.
+        if _rowcount(self._s.execute(_META_UPDATE, {"k": key, "v": value})) == 0:
+            self._s.execute(_META_INSERT, {"k": key, "v": value})
 
 
 class SqlCycles:
@@ -168,29 +206,30 @@ class SqlCycles:
 
     def next_cycle_id(self) -> int:
         # A counter in ``meta`` rather than MAX(cycle_id)+1: retention may delete cycle rows.
-        # One locking read (``FOR UPDATE`` on PostgreSQL), then the update at flush.
-        row = self._s.get(MetaRow, CYCLE_SEQ_KEY, with_for_update=True)
-        nxt = int(row.value) + 1 if row is not None else 1
-        if row is None:
-            self._s.add(MetaRow(key=CYCLE_SEQ_KEY, value=str(nxt)))
-        else:
-            row.value = str(nxt)
+        # One locking read (``FOR UPDATE`` on PostgreSQL), then the update.
+        current = self._s.execute(_META_GET_FOR_UPDATE, {"k": CYCLE_SEQ_KEY}).scalar()
+        nxt = int(current) + 1 if current is not None else 1
+        params = {"k": CYCLE_SEQ_KEY, "v": str(nxt)}
+        self._s.execute(_META_INSERT if current is None else _META_UPDATE, params)
         return nxt
 
     def start(self, cycle_id: int, at: datetime, settings_hash: str | None = None) -> None:
-        self._s.add(
-            CycleRow(cycle_id=cycle_id, started_at=at, safe_mode=False, requests=0, settings_hash=settings_hash)
-        )
+        self._s.execute(_CYCLE_INSERT, {
+            "cycle_id": cycle_id, "started_at": at, "finished_at": None, "outcome": None, "safe_mode": False,
+            "exit_code": None, "requests": 0, "decision_inputs": None, "settings_hash": settings_hash,
+        })
 
     def _update(self, cycle_id: int, **values: Any) -> None:
         """One UPDATE of the cycle row (no read of it first: the cycle's checkpoint writes it
         every cycle). The row must exist."""
-        self._s.flush()  # a row started in this same unit of work is inserted first
-        table = cast(Table, CycleRow.__table__)
-        # On the table, not the mapped class: no ORM bulk-update machinery for one row. A CycleRow
-        # loaded in this session would not see the change (nothing here loads one).
-        result = self._s.execute(update(table).where(table.c.cycle_id == cycle_id).values(**values))
-        if getattr(result, "rowcount", 1) != 1:
+        statement = _CYCLE_UPDATES.get(tuple(values))
+        if statement is None:  # one prebuilt statement per set of columns
+            statement = _CYCLE_UPDATES[tuple(values)] = (
+                update(_CYCLES).where(_CYCLES.c.cycle_id == bindparam("cid"))
+                .values({k: bindparam(f"v_{k}") for k in values}))
+        params = {f"v_{k}": v for k, v in values.items()}
+        params["cid"] = cycle_id
+        if _rowcount(self._s.execute(statement, params)) != 1:
             raise InvariantViolation(f"cycle {cycle_id} was never started")
 
     def finish(
@@ -207,7 +246,7 @@ class SqlCycles:
                      requests=requests)
 
     def get(self, cycle_id: int) -> CycleRecord | None:
-        r = self._s.get(CycleRow, cycle_id)
+        r = self._s.execute(_CYCLE_GET, {"cid": cycle_id}).first()
         if r is None:
             return None
         return CycleRecord(
@@ -231,14 +270,14 @@ class SqlSnapshots:
         self._s = session
 
     def latest(self) -> PortfolioSnapshot | None:
-        row = self._s.scalar(select(SnapshotRow).order_by(SnapshotRow.id.desc()).limit(1))
+        row = self._s.execute(_SNAPSHOT_LATEST).first()
         return None if row is None else mappers.snapshot_from_row(row)
 
     def save(self, snapshot: PortfolioSnapshot) -> None:
-        self._s.add(mappers.snapshot_to_row(snapshot))
+        self._s.execute(_SNAPSHOT_INSERT, mappers.snapshot_values(snapshot))
 
 
-def _outbox_item(r: OutboxRow) -> OutboxItem:
+def _outbox_item(r: OutboxRow | Row[Any]) -> OutboxItem:
     return OutboxItem(
         id=r.id,
         kind=r.kind,
@@ -269,10 +308,9 @@ class SqlOutbox:
         return row.id
 
     def pending(self, kind: str | None = None) -> list[OutboxItem]:
-        query = select(OutboxRow).where(OutboxRow.status == OutboxStatus.PENDING.value)
-        if kind is not None:
-            query = query.where(OutboxRow.kind == kind)
-        return [_outbox_item(r) for r in self._s.scalars(query.order_by(OutboxRow.id))]
+        rows = (_flushed_read(self._s, _OUTBOX_PENDING) if kind is None
+                else _flushed_read(self._s, _OUTBOX_PENDING_KIND, {"kind": kind}))
+        return [_outbox_item(r) for r in rows]
 
     def get(self, outbox_id: int) -> OutboxItem | None:
         row = self._s.get(OutboxRow, outbox_id)
@@ -306,18 +344,16 @@ class SqlTradingState:
         self._journal = journal
 
     def get(self) -> TradingStateRecord:
-        row = self._s.get(TradingStateRow, TRADING_STATE_ROW_ID)
+        row = self._s.execute(_STATE_GET).first()
         if row is None:
             return TradingStateRecord(TradingState.ACTIVE, "no state recorded", EPOCH)
         return TradingStateRecord(TradingState(row.state), row.reason, row.since)
 
     def set(self, state: TradingState, reason: str, at: datetime, cycle_id: int | None = None) -> None:
         previous = self.get().state
-        row = self._s.get(TradingStateRow, TRADING_STATE_ROW_ID)
-        if row is None:
-            self._s.add(TradingStateRow(id=TRADING_STATE_ROW_ID, state=state.value, reason=reason, since=at))
-        else:
-            row.state, row.reason, row.since = state.value, reason, at
+        values = {"state": state.value, "reason": reason, "since": at}
+        if _rowcount(self._s.execute(_STATE_UPDATE, values)) == 0:
+            self._s.execute(_STATE_INSERT, {"id": TRADING_STATE_ROW_ID, **values})
         self._journal.append(None, cycle_id, previous.value, state.value, "trading_state", {"reason": reason}, at)
 
 
@@ -341,3 +377,11 @@ class SqlBreakers:
         row.opened_at = record.opened_at
         row.probes_ok = record.probes_ok
 
+
+
+def _rowcount(result: Result[Any]) -> int:
+    count: int = getattr(result, "rowcount", 1)
+    return count
+
+
+_CYCLE_UPDATES: dict[tuple[str, ...], Executable] = {}  # by the set of columns written

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from btcbot.domain.errors import LeaseLost
@@ -38,6 +38,15 @@ from btcbot.persistence.sql_repositories import (
     SqlTradingState,
 )
 from btcbot.persistence.tables import LeaseRow
+
+_LEASE = cast(Table, LeaseRow.__table__)
+#: Prebuilt (compiled once): every committed unit of work runs the fence check.
+_FENCE = select(_LEASE.c.token).where(_LEASE.c.name == bindparam("lease")).with_for_update(read=True)
+_EXTEND = (
+    update(_LEASE)
+    .where(_LEASE.c.name == bindparam("lease"), _LEASE.c.token == bindparam("fence"))
+    .values(expires_at=bindparam("until"))
+)
 
 
 class SqlUnitOfWork:
@@ -96,9 +105,7 @@ class SqlUnitOfWork:
         return self._session
 
     def _check_fence(self, session: Session) -> None:
-        token = session.scalar(
-            select(LeaseRow.token).where(LeaseRow.name == self._lease_name).with_for_update(read=True)
-        )
+        token = session.execute(_FENCE, {"lease": self._lease_name}).scalar()
         if token != self._fencing_token:
             raise LeaseLost(
                 f"fencing token {self._fencing_token} superseded (lease token is now {token}); commit refused"
@@ -112,11 +119,8 @@ class SqlUnitOfWork:
             if self._fencing_token is not None:
                 self._check_fence(session)
             if self._extend_lease_to is not None:
-                session.execute(
-                    update(LeaseRow)
-                    .where(LeaseRow.name == self._lease_name, LeaseRow.token == self._fencing_token)
-                    .values(expires_at=self._extend_lease_to)
-                )
+                session.execute(_EXTEND, {"lease": self._lease_name, "fence": self._fencing_token,
+                                          "until": self._extend_lease_to})
             session.commit()
         except BaseException:
             session.rollback()
