@@ -43,6 +43,9 @@ from btcbot.domain.errors import (
 
 T = TypeVar("T")
 
+#: Prepared GET requests kept per (url, params, header names); cleared when it grows past this.
+_MAX_TEMPLATES = 64
+
 
 #: Called once per attempt: (endpoint_group, endpoint, status, attempt, latency_ms). ``status`` is
 #: "ok" or the error class name ("TransientError", "CircuitOpen" ...). Metrics and tracing attach
@@ -86,6 +89,7 @@ class Transport:
         self._call_scope: CallScope | None = getattr(observer, "call_scope", None)
         self.time_sync = time_sync or TimeSync(clock)
         self.counts: Counter[str] = Counter()
+        self._templates: dict[tuple[str, tuple[tuple[str, Any], ...], tuple[str, ...]], requests.PreparedRequest] = {}
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self._hosts['rest']!r}, authenticated={self._credentials is not None})"
@@ -224,9 +228,7 @@ class Transport:
             error: ExchangeError | None = None
             try:
                 self.counts[e.name] += 1
-                response = self._session.request(
-                    e.method, url, headers={"Accept": "application/json"}, timeout=self._timeout_s
-                )
+                response = self._request(e.method, url, None, None, {"Accept": "application/json"})
                 doc = classify_response(e.name, response.status_code, response.content, response.headers, write=False)
                 server_ms = int(parse_server_time(e.name, doc).timestamp() * 1000)
             except requests.RequestException as exc:
@@ -293,9 +295,7 @@ class Transport:
         results: list[T] = []
         try:
             self.counts[endpoint.name] += 1
-            response = self._session.request(
-                endpoint.method, url, params=params, data=data, headers=headers, timeout=self._timeout_s
-            )
+            response = self._request(endpoint.method, url, params, data, headers)
             doc = classify_response(
                 endpoint.name, response.status_code, response.content, response.headers,
                 write=endpoint.write, route=endpoint.route,
@@ -319,6 +319,33 @@ class Transport:
         if error is not None:
             raise error
         return results[0]
+
+    def _request(
+        self, method: str, url: str, params: Mapping[str, Any] | None, data: bytes | None, headers: dict[str, str]
+    ) -> requests.Response:
+        """``session.request(...)``; a GET reuses a request prepared by the session for the same
+        url, params and header names (the header values are set anew: stamps change), skipping
+        requests' per-call merging. Only while that merging could not differ: no cookies in the
+        session, no session auth, ``trust_env`` off (``client._session``); else the plain call."""
+        session = self._session
+        if method != "GET" or data is not None or session.cookies or session.auth is not None or session.trust_env:
+            return session.request(method, url, params=params, data=data, headers=headers, timeout=self._timeout_s)
+        try:
+            key = (url, tuple(params.items()) if params else (), tuple(headers))
+            template = self._templates.get(key)
+        except TypeError:  # an unhashable parameter value
+            return session.request(method, url, params=params, data=data, headers=headers, timeout=self._timeout_s)
+        if template is None:
+            if len(self._templates) >= _MAX_TEMPLATES:
+                self._templates.clear()
+            template = self._templates[key] = session.prepare_request(
+                requests.Request(method, url, headers=headers, params=params or {}))
+        prepared = template.copy()
+        for name, value in headers.items():
+            requests.utils.check_header_validity((name, value))
+            prepared.headers[name] = value
+        settings = session.merge_environment_settings(prepared.url or url, {}, None, None, None)
+        return session.send(prepared, timeout=self._timeout_s, allow_redirects=True, **settings)
 
     def _headers(self, endpoint: ep.Endpoint) -> dict[str, str]:
         if not endpoint.private:
