@@ -39,6 +39,14 @@ class FrozenMap(Mapping[str, V]):
             items = dict(items.items() if isinstance(items, Mapping) else items)
         self._data = dict(sorted(items.items()))
 
+    @classmethod
+    def of_sorted(cls, data: dict[str, V]) -> FrozenMap[V]:
+        """Wrap ``data`` without copying or sorting it: for a caller that built it in sorted key
+        order just now and keeps no other reference to it (the per-bar and per-cycle views)."""
+        frozen: FrozenMap[V] = object.__new__(cls)
+        frozen._data = data
+        return frozen
+
     def __getitem__(self, key: str) -> V:
         return self._data[key]
 
@@ -138,7 +146,9 @@ class PortfolioView:
     def __post_init__(self) -> None:
         # Freeze whatever mapping the caller passed so the view is truly immutable and hashable.
         for name in ("positions", "prices", "market_data_age_s", "open_buy_qty", "open_sell_qty"):
-            object.__setattr__(self, name, _freeze(getattr(self, name)))
+            value = getattr(self, name)
+            if type(value) is not FrozenMap:
+                object.__setattr__(self, name, _freeze(value))
 
     # ---- valuation -------------------------------------------------------------------------
 

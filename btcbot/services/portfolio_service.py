@@ -17,7 +17,7 @@ from btcbot.contracts.portfolio import PortfolioInputs as PortfolioInputs  # re-
 from btcbot.domain.enums import OrderType, Side
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
-from btcbot.domain.portfolio import PortfolioView, mark_to_market_equity
+from btcbot.domain.portfolio import FrozenMap, PortfolioView, mark_to_market_equity
 from btcbot.domain.symbols import parse_pair
 from btcbot.services.risk.calendar import month_key, risk_day
 
@@ -64,14 +64,17 @@ class PortfolioService:
         self._quote = quote
         self._fee_rate = fee_rate
         self._tz = tz
-        self._base = {s: parse_pair(s).base for s in self._universe}
+        # In symbol order, so that positions and prices come out sorted (FrozenMap.of_sorted).
+        self._base = {s: parse_pair(s).base for s in sorted(self._universe)}
 
     def positions(self, wallet: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        """Base quantity held per symbol of the universe (none held: left out), in symbol order."""
         return {s: wallet.get(base, ZERO) for s, base in self._base.items() if wallet.get(base, ZERO) != 0}
 
     def view(self, inp: PortfolioInputs) -> PortfolioView:
         positions = self.positions(inp.wallet)
-        prices = {s: p for s, p in inp.prices.items() if s in self._base}
+        given = inp.prices
+        prices = {s: given[s] for s in self._base if s in given}
         exposure = open_order_exposure(inp.open_orders, prices, self._fee_rate)
         wallet_quote = inp.wallet.get(self._quote, ZERO)
         cash_total = wallet_quote + inp.reserve
@@ -87,8 +90,8 @@ class PortfolioService:
             quote_asset=self._quote,
             cash_free=max(ZERO, wallet_quote - exposure.locked_quote),
             cash_total=cash_total,
-            positions=positions,
-            prices=prices,
+            positions=FrozenMap.of_sorted(positions),
+            prices=FrozenMap.of_sorted(prices),
             equity=equity,
             high_water=high_water,
             day_start_equity=day_start,
@@ -97,7 +100,7 @@ class PortfolioService:
             realized_pnl_mtd=inp.realized_pnl_mtd,
             harvested_mtd=harvested,
             trading_state=inp.trading_state,
-            market_data_age_s=dict(inp.market_age_s),
+            market_data_age_s=FrozenMap(inp.market_age_s),
             open_buy_qty=exposure.open_buy_qty,
             open_sell_qty=exposure.open_sell_qty,
             day_start_date=today,
