@@ -448,14 +448,15 @@ class TradingCycle:
                 intents=len(facts.intents), decisions=facts.decisions, submitted=facts.submitted,
                 balance_issues=facts.balance_issues, view=view,
                 policy=d.risk.policy(view, now) if post is not None else None, hold_reason=facts.hold))
+            inputs = None
             if d.store_inputs and facts.market is not None:
                 # Replay re-runs decide + risk: it needs the view they saw, not the post-trade one.
                 recorded_view = facts.decision_view if facts.decision_view is not None else view
-                uow.cycles.store_inputs(cycle_id, decision_inputs(facts.market, recorded_view, facts.intents,
-                                                                  facts.decisions))
-            uow.cycles.finish(
+                inputs = decision_inputs(facts.market, recorded_view, facts.intents, facts.decisions)
+            uow.cycles.finish(  # one write of the cycle row, the replay record with it
                 cycle_id, now, "safe_mode" if safe_mode else "ok", safe_mode=safe_mode,
                 exit_code=3 if safe_mode else 0, requests=sum(d.exchange.request_counts().values()),
+                decision_inputs=inputs,
             )
             pending_alerts = d.telemetry.pending_alerts_in(uow)  # delivered below without a transaction
             uow.commit()

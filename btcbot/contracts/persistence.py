@@ -106,7 +106,10 @@ class CycleRepository(Protocol):
         safe_mode: bool = False,
         exit_code: int | None = None,
         requests: int = 0,
-    ) -> None: ...
+        decision_inputs: str | None = None,
+    ) -> None:
+        """Record the end of the cycle; ``decision_inputs`` (when given) as ``store_inputs``
+        would, in the same write."""
 
     def get(self, cycle_id: int) -> CycleRecord | None: ...
 

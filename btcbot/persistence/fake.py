@@ -200,8 +200,9 @@ class FakeCycles(_Repo):
         safe_mode: bool = False,
         exit_code: int | None = None,
         requests: int = 0,
+        decision_inputs: str | None = None,
     ) -> None:
-        self._st.cycles[cycle_id] = replace(
+        record = replace(
             self._get(cycle_id),
             finished_at=at,
             outcome=outcome,
@@ -209,6 +210,7 @@ class FakeCycles(_Repo):
             exit_code=exit_code,
             requests=requests,
         )
+        self._st.cycles[cycle_id] = record if decision_inputs is None else replace(record, decision_inputs=decision_inputs)
 
     def get(self, cycle_id: int) -> CycleRecord | None:
         return self._st.cycles.get(cycle_id)

@@ -241,9 +241,13 @@ class SqlCycles:
         safe_mode: bool = False,
         exit_code: int | None = None,
         requests: int = 0,
+        decision_inputs: str | None = None,
     ) -> None:
-        self._update(cycle_id, finished_at=at, outcome=outcome, safe_mode=safe_mode, exit_code=exit_code,
-                     requests=requests)
+        values: dict[str, Any] = {"finished_at": at, "outcome": outcome, "safe_mode": safe_mode,
+                                  "exit_code": exit_code, "requests": requests}
+        if decision_inputs is not None:
+            values["decision_inputs"] = decision_inputs
+        self._update(cycle_id, **values)
 
     def get(self, cycle_id: int) -> CycleRecord | None:
         r = self._s.execute(_CYCLE_GET, {"cid": cycle_id}).first()

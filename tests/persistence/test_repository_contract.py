@@ -210,6 +210,24 @@ def test_cycles_ids_increase_and_records_round_trip(uow_factory: UowFactory) -> 
             uow.cycles.finish(999, T0, "ok")
 
 
+def test_cycle_finish_stores_the_decision_inputs_with_it(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        first, second = uow.cycles.next_cycle_id(), uow.cycles.next_cycle_id()
+        uow.cycles.start(first, T0)
+        uow.cycles.start(second, T0)
+        uow.cycles.store_inputs(second, '{"kept":true}')
+        uow.cycles.finish(first, later(1), "ok", requests=3, decision_inputs='{"tickers":[1]}')
+        uow.cycles.finish(second, later(2), "safe_mode", safe_mode=True, exit_code=3)  # none given: kept
+        uow.commit()
+    with uow_factory() as uow:
+        one, two = uow.cycles.get(first), uow.cycles.get(second)
+        assert one is not None and two is not None
+        assert (one.finished_at, one.outcome, one.requests, one.decision_inputs) == (
+            later(1), "ok", 3, '{"tickers":[1]}')
+        assert (two.finished_at, two.outcome, two.safe_mode, two.decision_inputs) == (
+            later(2), "safe_mode", True, '{"kept":true}')
+
+
 def test_snapshots_latest(uow_factory: UowFactory) -> None:
     with uow_factory() as uow:
         assert uow.snapshots.latest() is None
