@@ -9,8 +9,6 @@ make it wait) and refuses to commit, so nothing it touched can reach the databas
 
 from __future__ import annotations
 
-from typing import Self
-
 from sqlalchemy import Engine
 
 from btcbot.adapters.paper.state import META_KEY as PAPER_STATE_KEY
@@ -28,11 +26,8 @@ class ReadOnlyUnitOfWork(SqlUnitOfWork):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, fencing_token=None)
 
-    def __enter__(self) -> Self:
-        super().__enter__()
-        # Before the first statement: the transaction has not begun yet, so the bind decides how.
-        self._require_session().bind = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-        return self
+    def _bind(self) -> Engine:
+        return self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
 
     def commit(self) -> None:
         raise ReadOnlyCommit("read-only unit of work: this command writes nothing")

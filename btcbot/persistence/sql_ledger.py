@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
 
 from btcbot.contracts.records import LedgerEntry
 from btcbot.domain.ledger import (
@@ -24,6 +23,7 @@ from btcbot.domain.ledger import (
     check_balances,
     check_batch,
 )
+from btcbot.persistence.sql_handle import SqlHandle
 from btcbot.persistence.tables import LedgerBalanceRow, LedgerEntryRow
 
 _BALANCES = cast(Table, LedgerBalanceRow.__table__)
@@ -40,8 +40,8 @@ _ENTRIES_BY_REF = select(_ENTRIES).where(_ENTRIES.c.ref == bindparam("ref")).ord
 
 
 class SqlLedger:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._s = db
 
     def _stored(self, account: Account, asset: str) -> Decimal | None:
         amount: Decimal | None = self._s.execute(_BALANCE, {"acc": account.value, "a": asset}).scalar()

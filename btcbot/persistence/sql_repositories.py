@@ -1,10 +1,11 @@
-"""SQL repositories (one Session per unit of work). The ledger lives in ``sql_ledger``.
+"""SQL repositories over one unit of work's ``SqlHandle``. The ledger lives in ``sql_ledger``.
 
 The cycle's hot path (meta, cycles, trading state, snapshots, the order and outbox lists) runs
 prebuilt Core statements (module constants with bind parameters: compiled once, no ORM identity
-map, no per-call statement building). Those tables are never loaded as ORM objects here (meta,
-cycles, trading state, snapshots), or only written through the ORM (orders, outbox: their Core
-reads flush the session first, as the ORM's autoflush would).
+map, no per-call statement building, no Session at all unless a repository needs the ORM). Those
+tables are never loaded as ORM objects here (meta, cycles, trading state, snapshots), or only
+written through the ORM (orders, outbox: their Core reads flush the Session first, as the ORM's
+autoflush would).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from btcbot.domain.exchange_models import Fill
 from btcbot.domain.ledger import PortfolioSnapshot
 from btcbot.domain.orders import ManagedOrder
 from btcbot.persistence import mappers
+from btcbot.persistence.sql_handle import SqlHandle
 from btcbot.persistence.tables import (
     BreakerRow,
     CycleRow,
@@ -77,15 +79,13 @@ _OUTBOX_PENDING_KIND = (
 )
 
 
-def _flushed_read(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
-    """A Core read of a table the ORM writes: pending ORM changes first (the ORM's autoflush)."""
-    session.flush()
-    return session.execute(statement, params)
-
-
 class SqlOrders:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._db = db
+
+    @property
+    def _s(self) -> Session:
+        return self._db.session
 
     def _row(self, client_order_id: str) -> OrderRow | None:
         return self._s.scalar(select(OrderRow).where(OrderRow.client_order_id == client_order_id))
@@ -110,18 +110,22 @@ class SqlOrders:
         mappers.order_to_row(order, row)
 
     def list_non_terminal(self) -> list[ManagedOrder]:
-        return [mappers.order_from_row(r) for r in _flushed_read(self._s, _ORDERS_NON_TERMINAL)]
+        return [mappers.order_from_row(r) for r in self._db.flushed(_ORDERS_NON_TERMINAL)]
 
     def list_recent(self, limit: int) -> list[ManagedOrder]:
         statement = _ORDERS_RECENT.get(limit)
         if statement is None:
             statement = _ORDERS_RECENT[limit] = select(_ORDERS).order_by(_ORDERS.c.id.desc()).limit(limit)
-        return [mappers.order_from_row(r) for r in _flushed_read(self._s, statement)]
+        return [mappers.order_from_row(r) for r in self._db.flushed(statement)]
 
 
 class SqlJournal:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._db = db
+
+    @property
+    def _s(self) -> Session:
+        return self._db.session
 
     def append(
         self,
@@ -166,8 +170,12 @@ class SqlJournal:
 
 
 class SqlFills:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._db = db
+
+    @property
+    def _s(self) -> Session:
+        return self._db.session
 
     def exists(self, trade_id: int) -> bool:
         return self._s.scalar(select(FillRow.id).where(FillRow.trade_id == trade_id)) is not None
@@ -186,8 +194,8 @@ class SqlFills:
 
 
 class SqlMeta:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._s = db
 
     def get(self, key: str) -> str | None:
         value: str | None = self._s.execute(_META_GET, {"k": key}).scalar()
@@ -200,8 +208,8 @@ class SqlMeta:
 
 
 class SqlCycles:
-    def __init__(self, session: Session, meta: SqlMeta) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle, meta: SqlMeta) -> None:
+        self._s = db
         self._meta = meta
 
     def next_cycle_id(self) -> int:
@@ -270,8 +278,8 @@ class SqlCycles:
 
 
 class SqlSnapshots:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._s = db
 
     def latest(self) -> PortfolioSnapshot | None:
         row = self._s.execute(_SNAPSHOT_LATEST).first()
@@ -295,8 +303,12 @@ def _outbox_item(r: OutboxRow | Row[Any]) -> OutboxItem:
 
 
 class SqlOutbox:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._db = db
+
+    @property
+    def _s(self) -> Session:
+        return self._db.session
 
     def add(self, kind: str, key: str, payload: Mapping[str, Any], at: datetime) -> int:
         existing = self._s.scalar(select(OutboxRow.id).where(OutboxRow.key == key))
@@ -308,12 +320,12 @@ class SqlOutbox:
             kind=kind, key=key, payload=text, status=OutboxStatus.PENDING.value, attempts=0, created_at=at
         )
         self._s.add(row)
-        self._s.flush()
+        self._db.flush()
         return row.id
 
     def pending(self, kind: str | None = None) -> list[OutboxItem]:
-        rows = (_flushed_read(self._s, _OUTBOX_PENDING) if kind is None
-                else _flushed_read(self._s, _OUTBOX_PENDING_KIND, {"kind": kind}))
+        rows = (self._db.flushed(_OUTBOX_PENDING) if kind is None
+                else self._db.flushed(_OUTBOX_PENDING_KIND, {"kind": kind}))
         return [_outbox_item(r) for r in rows]
 
     def get(self, outbox_id: int) -> OutboxItem | None:
@@ -343,8 +355,8 @@ class SqlOutbox:
 
 
 class SqlTradingState:
-    def __init__(self, session: Session, journal: SqlJournal) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle, journal: SqlJournal) -> None:
+        self._s = db
         self._journal = journal
 
     def get(self) -> TradingStateRecord:
@@ -362,8 +374,12 @@ class SqlTradingState:
 
 
 class SqlBreakers:
-    def __init__(self, session: Session) -> None:
-        self._s = session
+    def __init__(self, db: SqlHandle) -> None:
+        self._db = db
+
+    @property
+    def _s(self) -> Session:
+        return self._db.session
 
     def load(self) -> list[BreakerRecord]:
         rows = self._s.scalars(select(BreakerRow).order_by(BreakerRow.group))

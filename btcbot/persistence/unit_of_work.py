@@ -10,6 +10,9 @@ correctly: only a newer acquisition changes the token.
 ``extend_lease_to``: the same commit also extends our lease to that time (the lease keeper's
 renewal at half-life, folded into a transaction the cycle makes anyway instead of one of its
 own); ``on_lease_extended`` hears the new expiry once the commit succeeded.
+
+The transaction runs on one Connection (``sql_handle``); an ORM Session joins it only when a
+repository needs the ORM, so an idle cycle's units of work pay for no Session.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from types import TracebackType
 from typing import Self, cast
 
 from sqlalchemy import Engine, Table, bindparam, select, update
-from sqlalchemy.orm import Session
 
 from btcbot.domain.errors import LeaseLost
 from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
 from btcbot.persistence.lease import LEASE_NAME
+from btcbot.persistence.sql_handle import SqlHandle
 from btcbot.persistence.sql_ledger import SqlLedger
 from btcbot.persistence.sql_repositories import (
     SqlBreakers,
@@ -68,22 +71,25 @@ class SqlUnitOfWork:
         self._lease_name = lease_name
         self._extend_lease_to = extend_lease_to
         self._on_lease_extended = on_lease_extended
-        self._session: Session | None = None
+        self._db: SqlHandle | None = None
+
+    def _bind(self) -> Engine:
+        """The engine the transaction runs on (SQLite: ``BEGIN IMMEDIATE``, the write lock up front)."""
+        return self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
     def __enter__(self) -> Self:
-        bind = self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        session = Session(bind=bind, expire_on_commit=False, autoflush=True)
-        self._session = session
-        self.journal = SqlJournal(session)
-        self.meta = SqlMeta(session)
-        self.orders = SqlOrders(session)
-        self.fills = SqlFills(session)
-        self.ledger = SqlLedger(session)
-        self.cycles = SqlCycles(session, self.meta)
-        self.snapshots = SqlSnapshots(session)
-        self.outbox = SqlOutbox(session)
-        self.trading_state = SqlTradingState(session, self.journal)
-        self.breakers = SqlBreakers(session)
+        db = SqlHandle(self._bind())
+        self._db = db
+        self.journal = SqlJournal(db)
+        self.meta = SqlMeta(db)
+        self.orders = SqlOrders(db)
+        self.fills = SqlFills(db)
+        self.ledger = SqlLedger(db)
+        self.cycles = SqlCycles(db, self.meta)
+        self.snapshots = SqlSnapshots(db)
+        self.outbox = SqlOutbox(db)
+        self.trading_state = SqlTradingState(db, self.journal)
+        self.breakers = SqlBreakers(db)
         return self
 
     def __exit__(
@@ -92,20 +98,19 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self._require_session()
+        db = self._require_db()
         try:
-            session.rollback()
+            db.close()
         finally:
-            session.close()
-            self._session = None
+            self._db = None
 
-    def _require_session(self) -> Session:
-        if self._session is None:
+    def _require_db(self) -> SqlHandle:
+        if self._db is None:
             raise RuntimeError("SqlUnitOfWork used outside its with-block")
-        return self._session
+        return self._db
 
-    def _check_fence(self, session: Session) -> None:
-        token = session.execute(_FENCE, {"lease": self._lease_name}).scalar()
+    def _check_fence(self, db: SqlHandle) -> None:
+        token = db.execute(_FENCE, {"lease": self._lease_name}).scalar()
         if token != self._fencing_token:
             raise LeaseLost(
                 f"fencing token {self._fencing_token} superseded (lease token is now {token}); commit refused"
@@ -113,20 +118,20 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Flush and commit everything; with a fencing token, only while the lease is still ours."""
-        session = self._require_session()
+        db = self._require_db()
         try:
-            session.flush()
+            db.flush()
             if self._fencing_token is not None:
-                self._check_fence(session)
+                self._check_fence(db)
             if self._extend_lease_to is not None:
-                session.execute(_EXTEND, {"lease": self._lease_name, "fence": self._fencing_token,
-                                          "until": self._extend_lease_to})
-            session.commit()
+                db.execute(_EXTEND, {"lease": self._lease_name, "fence": self._fencing_token,
+                                     "until": self._extend_lease_to})
+            db.commit()
         except BaseException:
-            session.rollback()
+            db.rollback()
             raise
         if self._extend_lease_to is not None and self._on_lease_extended is not None:
             self._on_lease_extended(self._extend_lease_to)
 
     def rollback(self) -> None:
-        self._require_session().rollback()
+        self._require_db().rollback()
