@@ -9,10 +9,27 @@ strategy needs and only new bars afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from btcbot.domain.market import Candle, Ticker
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """The fetch step's market half: tickers, their ages on the exchange's clock, the stale
+    symbols (safe mode for them), closed bars per symbol and the fetches that failed."""
+
+    tickers: dict[str, Ticker]
+    ages_s: dict[str, float]
+    stale: tuple[str, ...]
+    candles: dict[str, tuple[Candle, ...]] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    @property
+    def fresh_symbols(self) -> tuple[str, ...]:
+        return tuple(s for s in sorted(self.tickers) if s not in self.stale)
 
 
 class DataFeed(Protocol):
@@ -25,4 +42,4 @@ class DataFeed(Protocol):
         ...
 
 
-__all__ = ["DataFeed"]
+__all__ = ["DataFeed", "MarketState"]

@@ -16,28 +16,15 @@ goes to safe mode for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from loguru import logger
 
+from btcbot.contracts.data_feed import MarketState as MarketState  # the port's value; kept importable here
 from btcbot.contracts.exchange import MarketData
 from btcbot.domain.errors import AuthError, ExchangeError
 from btcbot.domain.market import Candle, Ticker
 from btcbot.services.candle_store import CandleStore, fetch_closed
-
-
-@dataclass(frozen=True)
-class MarketState:
-    tickers: dict[str, Ticker]
-    ages_s: dict[str, float]
-    stale: tuple[str, ...]
-    candles: dict[str, tuple[Candle, ...]] = field(default_factory=dict)
-    errors: tuple[str, ...] = ()
-
-    @property
-    def fresh_symbols(self) -> tuple[str, ...]:
-        return tuple(s for s in sorted(self.tickers) if s not in self.stale)
 
 
 def last_closed_open_time(now: datetime, interval_s: int) -> datetime:

@@ -28,7 +28,7 @@ corrects the local record; it is never only reported:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.exchange import Account
 from btcbot.contracts.persistence import UnitOfWork
+from btcbot.contracts.reconcile import ExchangeView, SyncResult
 from btcbot.domain.errors import ExchangeError
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.ids import ClientOrderId
@@ -105,29 +106,6 @@ __all__ = [
 ]
 #: Corrections whose execution writes order, fill or ledger rows (the cycle's books change).
 _WRITING = (ApplyFill, UpdateOrderState, MarkNotPlaced, CloseVanishedOrder, AdoptUnknownOrder, CorrectFromExchange)
-
-
-@dataclass(frozen=True)
-class ExchangeView:
-    open_orders: Sequence[ExchangeOrder]
-    balances: Sequence[Balance] | None
-    prices: Mapping[str, Decimal]  # symbol -> last price
-
-
-@dataclass
-class SyncResult:
-    report: ReconcileReport
-    applied_fills: int = 0
-    reasons: list[str] = field(default_factory=list)
-    drift_reasons: list[str] = field(default_factory=list)
-    requires_reducing: bool = False
-    books_changed: bool = False  # a correction wrote order/fill/ledger rows: re-read what depends on them
-
-    @property
-    def blocks_new_risk(self) -> bool:
-        """An unexplained shortfall (or a conflict) is visible now: no risk-increasing order may
-        be sent until a lookup or ``reconcile --apply`` explains it (exits stay allowed)."""
-        return self.requires_reducing or bool(self.report.of_kind(BalanceDrift))
 
 
 @dataclass(frozen=True)

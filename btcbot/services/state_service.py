@@ -12,7 +12,6 @@ Every change is persisted, journalled, logged as ``trading_state.change`` and al
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -22,30 +21,23 @@ from loguru import logger
 from btcbot.contracts.clock import Clock
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.records import BreakerRecord, TradingStateRecord
+from btcbot.contracts.state import STICKY_PREFIXES as STICKY_PREFIXES  # kept importable here
+from btcbot.contracts.state import StateChange as StateChange
 from btcbot.domain.breaker import BreakerBoard, BreakerSettings, BreakerState, BreakerStatus
 from btcbot.domain.enums import EndpointGroup, TradingState
 from btcbot.domain.ledger import Account, PortfolioSnapshot, harvest_transfer
 from btcbot.domain.portfolio import PortfolioView
+from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
 from btcbot.services.risk.capital_policy import MonthToDate, apply_harvest
 from btcbot.services.risk.engine import PostTradeResult
 from btcbot.services.risk.params import CapitalParams
 
 #: Prefixes of REDUCING reasons that only an operator (reconcile --apply / resume) clears.
-STICKY_PREFIXES = ("balance drift", "reconcile", "manual", "order conflict")
 ZERO = Decimal(0)
 
 
 class _Unread(Enum):
     UNREAD = "unread"
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """A trading-state write made inside a caller's transaction, announced after its commit."""
-
-    old: TradingState
-    new: TradingState
-    reason: str
 
 
 def breaker_to_record(state: BreakerState) -> BreakerRecord:
@@ -176,6 +168,10 @@ class StateService:
         return reasons
 
     # ---- harvesting ----------------------------------------------------------------------
+
+    def month_figures(self, uow: UnitOfWork, now: datetime) -> tuple[Decimal, Decimal]:
+        """(realized PnL month-to-date, rolling 30-day notional) as the capital policy reads them."""
+        return realized_pnl_mtd(uow.meta, now, self.tz), rolling_notional(uow.meta, now, self.tz)
 
     def harvest(
         self, uow: UnitOfWork, view: PortfolioView, cycle_id: int, now: datetime,

@@ -21,15 +21,61 @@ adopt rows first, then fills (quantities), then state updates, then the rest. Ki
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from btcbot.contracts.reconcile import (
+    KIND_ORDER as KIND_ORDER,
+)
+from btcbot.contracts.reconcile import (  # the values live in the port; kept importable here
+    AdoptUnknownOrder as AdoptUnknownOrder,
+)
+from btcbot.contracts.reconcile import (
+    ApplyFill as ApplyFill,
+)
+from btcbot.contracts.reconcile import (
+    BalanceDrift as BalanceDrift,
+)
+from btcbot.contracts.reconcile import (
+    CloseVanishedOrder as CloseVanishedOrder,
+)
+from btcbot.contracts.reconcile import (
+    CorrectFromExchange as CorrectFromExchange,
+)
+from btcbot.contracts.reconcile import (
+    Correction as Correction,
+)
+from btcbot.contracts.reconcile import (
+    DuplicateClientOrderId as DuplicateClientOrderId,
+)
+from btcbot.contracts.reconcile import (
+    ExternalSurplus as ExternalSurplus,
+)
+from btcbot.contracts.reconcile import (
+    MarkNotPlaced as MarkNotPlaced,
+)
+from btcbot.contracts.reconcile import (
+    OrderConflict as OrderConflict,
+)
+from btcbot.contracts.reconcile import (
+    PendingLookup as PendingLookup,
+)
+from btcbot.contracts.reconcile import (
+    ReconcileReport as ReconcileReport,
+)
+from btcbot.contracts.reconcile import (
+    UpdateOrderState as UpdateOrderState,
+)
+from btcbot.contracts.reconcile import (
+    kind_name as kind_name,
+)
+from btcbot.contracts.reconcile import (
+    sort_key as sort_key,
+)
 from btcbot.domain.enums import OrderState, OrderType, Side
 from btcbot.domain.errors import IllegalTransition
-from btcbot.domain.exchange_models import ExchangeOrder, Fill
-from btcbot.domain.ids import ClientOrderId, ExchangeOrderId
+from btcbot.domain.exchange_models import ExchangeOrder
 from btcbot.domain.orders import ManagedOrder
 from btcbot.services.execution.client_order_id import parse_client_order_id
 from btcbot.services.execution.order_events import (
@@ -41,210 +87,6 @@ from btcbot.services.execution.order_events import (
 )
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class AdoptUnknownOrder:
-    """Create a local row for an exchange order of ours (``adopt_order``).
-
-    ``exchange_order`` is None when the order is only known from a fill: fetch it first with
-    ``get_order(exchange_order_id)``.
-    """
-
-    client_order_id: ClientOrderId
-    exchange_order_id: ExchangeOrderId
-    symbol: str
-    side: Side
-    exchange_order: ExchangeOrder | None
-
-
-@dataclass(frozen=True, slots=True)
-class CorrectFromExchange:
-    """Order ``client_order_id`` is REJECTED/NOT_PLACED locally, but the exchange has it as
-    ``exchange_order_id``: reopen it as UNKNOWN with that id
-    (``order_events.on_exchange_correction``); its fills follow as ApplyFill and its row as
-    UpdateOrderState, in the same report.
-
-    ``exchange_order`` is the row that proved it, None when only a trade did (then the row comes
-    from a later lookup).
-    """
-
-    client_order_id: ClientOrderId
-    exchange_order_id: ExchangeOrderId
-    exchange_order: ExchangeOrder | None
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyFill:
-    """Apply ``fill`` to order ``client_order_id`` (order, fill row and ledger in one transaction)."""
-
-    client_order_id: ClientOrderId
-    fill: Fill
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateOrderState:
-    """Apply ``exchange_order`` to the order; ``target`` is the state that will result."""
-
-    client_order_id: ClientOrderId
-    target: OrderState
-    exchange_order: ExchangeOrder
-
-
-@dataclass(frozen=True, slots=True)
-class MarkNotPlaced:
-    client_order_id: ClientOrderId
-
-
-@dataclass(frozen=True, slots=True)
-class CloseVanishedOrder:
-    """The order left the open list without a final row in history: ask ``get_order`` and apply it."""
-
-    client_order_id: ClientOrderId
-    exchange_order_id: ExchangeOrderId
-
-
-@dataclass(frozen=True, slots=True)
-class PendingLookup:
-    client_order_id: ClientOrderId
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class DuplicateClientOrderId:
-    """``chosen`` is tracked; ``others`` are extra exchange orders with the same client id.
-
-    ``open_others`` (a subset of ``others``) are still open: the cycle should cancel them.
-    """
-
-    client_order_id: ClientOrderId
-    chosen: ExchangeOrderId
-    others: tuple[ExchangeOrderId, ...]
-    open_others: tuple[ExchangeOrderId, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderConflict:
-    client_order_id: ClientOrderId
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class BalanceDrift:
-    """The exchange holds less than the ledger: ``diff = exchange - ledger < 0``.
-
-    ``ledger`` includes the fills this same report applies. ``diff_quote`` is ``diff`` valued
-    in the quote asset, None when no price is known (then any shortfall counts as drift).
-    """
-
-    asset: str
-    ledger: Decimal
-    exchange: Decimal
-    diff: Decimal
-    diff_quote: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class ExternalSurplus:
-    """The exchange holds more than the ledger (``diff > 0``). Information only, never adopted."""
-
-    asset: str
-    ledger: Decimal
-    exchange: Decimal
-    diff: Decimal
-    diff_quote: Decimal | None
-
-
-Correction = (
-    AdoptUnknownOrder
-    | CorrectFromExchange
-    | ApplyFill
-    | UpdateOrderState
-    | MarkNotPlaced
-    | CloseVanishedOrder
-    | PendingLookup
-    | DuplicateClientOrderId
-    | OrderConflict
-    | BalanceDrift
-    | ExternalSurplus
-)
-
-#: execution (and display) order of the kinds
-KIND_ORDER: tuple[type, ...] = (
-    AdoptUnknownOrder,
-    CorrectFromExchange,
-    ApplyFill,
-    UpdateOrderState,
-    MarkNotPlaced,
-    CloseVanishedOrder,
-    PendingLookup,
-    DuplicateClientOrderId,
-    OrderConflict,
-    BalanceDrift,
-    ExternalSurplus,
-)
-
-_KIND_NAMES: dict[type, str] = {
-    AdoptUnknownOrder: "adopt_unknown_order",
-    CorrectFromExchange: "correct_from_exchange",
-    ApplyFill: "apply_fill",
-    UpdateOrderState: "update_order_state",
-    MarkNotPlaced: "mark_not_placed",
-    CloseVanishedOrder: "close_vanished_order",
-    PendingLookup: "pending_lookup",
-    DuplicateClientOrderId: "duplicate_client_order_id",
-    OrderConflict: "order_conflict",
-    BalanceDrift: "balance_drift",
-    ExternalSurplus: "external_surplus",
-}
-
-
-def kind_name(correction: Correction) -> str:
-    """Stable snake_case name of a correction's kind (journal, metrics label, CLI)."""
-    return _KIND_NAMES[type(correction)]
-
-
-def sort_key(correction: Correction) -> tuple[int, str, str, int]:
-    """Total, deterministic order: kind, then time (fills), then subject, then id."""
-    rank = KIND_ORDER.index(type(correction))
-    if isinstance(correction, ApplyFill):
-        return (
-            rank,
-            correction.fill.timestamp.isoformat(),
-            correction.client_order_id,
-            correction.fill.trade_id,
-        )
-    if isinstance(correction, BalanceDrift | ExternalSurplus):
-        return rank, "", correction.asset, 0
-    if isinstance(correction, AdoptUnknownOrder | CloseVanishedOrder | CorrectFromExchange):
-        return rank, "", correction.client_order_id, correction.exchange_order_id
-    return rank, "", correction.client_order_id, 0
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileReport:
-    """Everything reconciliation found, corrections in execution order."""
-
-    corrections: tuple[Correction, ...]
-    foreign_orders_ignored: int = 0
-    foreign_fills_ignored: int = 0
-
-    @property
-    def requires_reducing(self) -> bool:
-        """Drift or a conflict: trading must go to REDUCING (never silent adoption)."""
-        return any(isinstance(c, BalanceDrift | OrderConflict) for c in self.corrections)
-
-    @property
-    def has_conflicts(self) -> bool:
-        return any(isinstance(c, OrderConflict) for c in self.corrections)
-
-    @property
-    def is_clean(self) -> bool:
-        """Nothing to repair and nothing to warn about (surplus and pending lookups are info)."""
-        return all(isinstance(c, ExternalSurplus | PendingLookup) for c in self.corrections)
-
-    def of_kind(self, kind: type[_T]) -> tuple[_T, ...]:
-        return tuple(c for c in self.corrections if isinstance(c, kind))
 
 
 def _fmt(value: Decimal | None) -> str:

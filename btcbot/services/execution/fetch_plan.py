@@ -35,10 +35,11 @@ nothing beyond what the cycle already has.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from btcbot.contracts.reconcile import LocalBooks as LocalBooks  # the port's value; kept importable here
 from btcbot.domain.enums import OrderState
 from btcbot.domain.exchange_models import ExchangeOrder, Fill
 from btcbot.domain.ids import ExchangeOrderId
@@ -56,18 +57,6 @@ LATE_FILL_SCAN = 50
 #: How long after a REJECTED/NOT_PLACED verdict the order is still looked for on the exchange
 #: (at least the grace period). Later, only a balance shortfall on its assets triggers a look.
 NEVER_PLACED_WATCH_S = 900.0
-
-
-@dataclass(frozen=True)
-class LocalBooks:
-    """The database's side of a pass, read in one transaction."""
-
-    open_orders: tuple[ManagedOrder, ...]  # every non-terminal order
-    recent_orders: tuple[ManagedOrder, ...]  # the newest LATE_FILL_SCAN orders, any state
-    ledger: Mapping[str, Decimal]  # wallet per asset, the reserve folded into the quote asset
-    #: exchange order id -> trade ids already booked, for orders whose trades a pass fetches
-    #: anyway (those that finished within the grace period): their fetched trades need no lookup.
-    booked_trades: Mapping[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
