@@ -76,6 +76,21 @@ def test_a_forbidden_import_breaks_the_lint(tree_copy: Path, path: str, source: 
     assert module in broken
 
 
+def test_the_trading_cycle_importing_a_service_breaks_the_lint(tree_copy: Path) -> None:
+    """app/cycle.py talks to the reconciler, the state, risk, orders, portfolio and data feed
+    through their ports in contracts/ only (the wiring builds the implementations)."""
+    cycle = tree_copy / "btcbot" / "app" / "cycle.py"
+    original = cycle.read_text()
+    cycle.write_text(original + "\nfrom btcbot.services.state_service import StateService  # noqa\n")
+    try:
+        result = lint_imports(tree_copy)
+    finally:
+        cycle.write_text(original)
+    assert result.returncode != 0, result.stdout
+    broken = result.stdout.split("Broken contracts", 1)[-1]
+    assert "depends on ports only" in broken and "btcbot.app.cycle" in broken
+
+
 def test_run_sh_lint_runs_the_contracts() -> None:
     lint_branch = (ROOT / "run.sh").read_text().split("  lint)", 1)[1].split(";;", 1)[0]
     assert "lint-imports" in lint_branch

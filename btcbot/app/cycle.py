@@ -50,13 +50,22 @@ from btcbot.app.hold_report import HoldTracker, describe
 from btcbot.app.replay_capture import decision_inputs
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.clock import Clock
-from btcbot.contracts.data_feed import DataFeed
+from btcbot.contracts.data_feed import DataFeed, MarketState
 from btcbot.contracts.exchange import ExchangeClient
 from btcbot.contracts.orders import OrderManager
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.portfolio import Portfolio, PortfolioInputs
+from btcbot.contracts.reconcile import (
+    BalanceDrift,
+    ExchangeView,
+    ExternalSurplus,
+    LocalBooks,
+    Reconciler,
+    SyncResult,
+)
 from btcbot.contracts.records import TradingStateRecord
 from btcbot.contracts.risk import PostTradeResult, RiskManager
+from btcbot.contracts.state import STICKY_PREFIXES, StateChange, TradingStateKeeper
 from btcbot.contracts.strategy import HoldReason, MarketSnapshot, Strategy
 from btcbot.domain.enums import Side, TradingState
 from btcbot.domain.errors import AuthError, ExchangeError
@@ -67,12 +76,6 @@ from btcbot.domain.market import Balance
 from btcbot.domain.orders import ManagedOrder
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.failpoints import AFTER_CHECKPOINT, BEFORE_CHECKPOINT, Failpoints
-from btcbot.services.accounting import realized_pnl_mtd, rolling_notional
-from btcbot.services.execution.corrections import BalanceDrift, ExternalSurplus
-from btcbot.services.execution.fetch_plan import LocalBooks
-from btcbot.services.market_feed import MarketState
-from btcbot.services.reconcile_service import ExchangeView, ReconcileService, SyncResult
-from btcbot.services.state_service import STICKY_PREFIXES, StateChange, StateService
 
 T = TypeVar("T")
 
@@ -102,8 +105,8 @@ class CycleDeps:
     portfolio: Portfolio
     feed: DataFeed
     orders: OrderManager
-    reconciler: ReconcileService
-    state: StateService
+    reconciler: Reconciler
+    state: TradingStateKeeper
     failpoints: Failpoints
     telemetry: Telemetry
     universe: tuple[str, ...]
@@ -211,12 +214,11 @@ class TradingCycle:
 
     def _read_portfolio(self, uow: UnitOfWork) -> _PortfolioReads:
         d = self.d
-        now = d.clock.now()
+        realized, notional = d.state.month_figures(uow, d.clock.now())
         return _PortfolioReads(
             wallet=dict(uow.ledger.wallet_balances()), reserve=uow.ledger.balance(Account.RESERVE, d.quote),
             open_orders=tuple(uow.orders.list_non_terminal()), snapshot=uow.snapshots.latest(),
-            realized_pnl_mtd=realized_pnl_mtd(uow.meta, now, d.state.tz),
-            rolling_notional=rolling_notional(uow.meta, now, d.state.tz),
+            realized_pnl_mtd=realized, rolling_notional=notional,
         )
 
     def fetch(self) -> _Fetched:

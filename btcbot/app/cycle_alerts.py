@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from btcbot.app.telemetry import Telemetry
 from btcbot.contracts.persistence import UnitOfWork
+from btcbot.contracts.state import TradingStateKeeper
 from btcbot.domain.breaker import BreakerStatus
 from btcbot.domain.enums import Side
 from btcbot.domain.intents import Approved, Denied, RiskDecision
@@ -30,7 +31,6 @@ from btcbot.domain.symbols import parse_pair
 from btcbot.services.accounting import take_unknown_basis
 from btcbot.services.execution.corrections import BalanceDrift
 from btcbot.services.market_feed import MarketState
-from btcbot.services.state_service import StateService
 
 RETRY_ALERT_THRESHOLD = 3
 REJECT_SPIKE_THRESHOLD = 5
@@ -48,7 +48,7 @@ class CycleOutcome:
 
 
 class CycleAlerts:
-    def __init__(self, telemetry: Telemetry, state: StateService, quote: str, universe: Sequence[str]) -> None:
+    def __init__(self, telemetry: Telemetry, state: TradingStateKeeper, quote: str, universe: Sequence[str]) -> None:
         self._t = telemetry
         self._state = state
         self._assets = sorted({quote, *(parse_pair(s).base for s in universe)})

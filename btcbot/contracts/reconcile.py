@@ -280,6 +280,10 @@ class Reconciler(Protocol):
         read already in it is passed in and not read again)."""
         ...
 
+    def plan(self, view: ExchangeView, books: LocalBooks | None = None) -> tuple[object, ReconcileReport]:
+        """What a pass would do, without doing it: (what it gathered, the report)."""
+        ...
+
     def sync(self, cycle_id: int, view: ExchangeView, books: LocalBooks | None = None) -> SyncResult:
         """One pass: plan, then execute every correction in the report's order (its own
         transactions); ``books``: the database's side when the caller read it already."""

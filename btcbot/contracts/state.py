@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from btcbot.contracts.persistence import UnitOfWork
 from btcbot.contracts.records import TradingStateRecord
 from btcbot.contracts.risk import PostTradeResult
+from btcbot.domain.breaker import BreakerBoard
 from btcbot.domain.enums import TradingState
 from btcbot.domain.portfolio import PortfolioView
 
@@ -33,6 +34,9 @@ class StateChange:
 
 
 class TradingStateKeeper(Protocol):
+    #: The circuit breakers of this process (their states are saved with ``save_breakers``).
+    breakers: BreakerBoard
+
     def set(self, state: TradingState, reason: str, cycle_id: int | None = None) -> TradingStateRecord:
         """Persist ``state`` for ``reason`` in a transaction of its own and announce a change."""
         ...

@@ -103,8 +103,7 @@ class StateService:
             self._on_change(uow, old.state, state, reason)  # the alert commits with the change
         return TradingStateRecord(state, reason, now), StateChange(old.state, state, reason)
 
-    @staticmethod
-    def announce(change: StateChange | None) -> None:
+    def announce(self, change: StateChange | None) -> None:
         """Log a committed change of state (``trading_state.change``)."""
         if change is not None and change.old is not change.new:
             logger.bind(event="trading_state.change", outcome=change.new.value).warning(

@@ -11,17 +11,23 @@ import pytest
 from btcbot.contracts.data_feed import DataFeed
 from btcbot.contracts.orders import OrderManager
 from btcbot.contracts.portfolio import Portfolio
+from btcbot.contracts.reconcile import Reconciler
 from btcbot.contracts.risk import RiskManager
+from btcbot.contracts.state import TradingStateKeeper
 from btcbot.services.market_feed import MarketFeed
 from btcbot.services.order_service import OrderService
 from btcbot.services.portfolio_service import PortfolioService
+from btcbot.services.reconcile_service import ReconcileService
 from btcbot.services.risk.engine import RiskEngine
+from btcbot.services.state_service import StateService
 
 PAIRS: list[tuple[type[Any], type[Any]]] = [
     (RiskManager, RiskEngine),
     (OrderManager, OrderService),
     (Portfolio, PortfolioService),
     (DataFeed, MarketFeed),
+    (Reconciler, ReconcileService),
+    (TradingStateKeeper, StateService),
 ]
 
 
@@ -43,7 +49,9 @@ def test_the_service_has_every_member_of_its_port_with_the_same_parameters(port:
         assert list(got) == list(inspect.signature(wanted).parameters), f"{impl.__name__}.{name}"
 
 
-def _static_check(risk: RiskEngine, orders: OrderService, portfolio: PortfolioService, feed: MarketFeed) -> None:
+def _static_check(risk: RiskEngine, orders: OrderService, portfolio: PortfolioService, feed: MarketFeed,
+                  reconciler: ReconcileService, state: StateService) -> None:
     """Never called: mypy (./run.sh lint covers tests/) rejects it if a service stops fitting its port."""
-    ports: tuple[RiskManager, OrderManager, Portfolio, DataFeed] = (risk, orders, portfolio, feed)
+    ports: tuple[RiskManager, OrderManager, Portfolio, DataFeed, Reconciler, TradingStateKeeper] = (
+        risk, orders, portfolio, feed, reconciler, state)
     assert ports
