@@ -82,8 +82,8 @@ class Anchored(Generic[F]):
     def at(self, bars: Sequence[Candle], interval_s: int) -> F | None:
         """The fold for the newest bar of ``bars`` (closed bars, oldest first), None if not warm."""
         # The per-bar hot path of a backtest (every symbol, every bar): indexing instead of
-        # len() (a window view's __len__ is a Python call), and _feed/_read inlined for the
-        # common case of one new bar; the other cases go through the general methods.
+        # len() (a window view's __len__ is a Python call); one new bar is fed and read in one
+        # call (_feed returns the read).
         try:
             newest = bars[-1]
         except IndexError:
@@ -99,21 +99,7 @@ class Anchored(Generic[F]):
             except IndexError:
                 before = None
             if last is not None and before is last:
-                t = int(newest.open_time.timestamp())
-                span = self._span
-                chains = self._chains
-                if not chains or t - t % span > chains[-1].anchor:
-                    chains.append(_Chain(t - t % span, True, self.factory()))
-                for chain in chains:
-                    chain.fold.update(newest)
-                self._last = newest
-                read = t - self._lag
-                read -= read % span
-                self._read_anchor = read
-                while len(chains) > 1 and chains[0].anchor < read:
-                    del chains[0]
-                chain = chains[0]
-                return None if chain.anchor < read or not chain.complete else chain.fold
+                return self._feed(newest)
             if last is None or newest != last:
                 self._catch_up(bars)
         return self._read()
@@ -144,7 +130,8 @@ class Anchored(Generic[F]):
         for bar in bars:
             self._feed(bar)
 
-    def _feed(self, bar: Candle) -> None:
+    def _feed(self, bar: Candle) -> F | None:
+        """Fold ``bar`` into the chains; returns what :meth:`_read` would then return."""
         t = int(bar.open_time.timestamp())
         span = self._span
         anchor = t - t % span
@@ -159,6 +146,8 @@ class Anchored(Generic[F]):
         self._read_anchor = read
         while len(chains) > 1 and chains[0].anchor < read:
             del chains[0]
+        chain = chains[0]
+        return None if chain.anchor < read or not chain.complete else chain.fold
 
     def _read(self) -> F | None:
         last = self._last
