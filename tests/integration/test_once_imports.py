@@ -10,10 +10,11 @@ benchmark needs its harness on the path).
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from cycle.harness import bot_settings, subprocess_env
 
 from btcbot.persistence.migrations import upgrade
 from btcbot.sim.testing import SimHandle
@@ -48,20 +49,10 @@ def test_not_needed_matches_submodules_and_only_them() -> None:
 def test_steady_once_imports_nothing_it_does_not_use(sim: SimHandle, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(db)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BTCBOT_")}
-    env.update({
-        "PYTHONPATH": str(REPO_ROOT),
-        "BTCBOT_EXCHANGE__BASE_URL": sim.base_url,
-        "BTCBOT_EXCHANGE__GRAPH_URL": sim.graph_url,
-        "BTCBOT_AUTH__API_KEY": sim.api_key,
-        "BTCBOT_AUTH__API_SECRET": sim.api_secret,
-        "BTCBOT_TRADING__DRY_RUN": "false",
-        "BTCBOT_TRADING__STRATEGY": "rebalance",
-        "BTCBOT_TRADING__CANDLE_INTERVAL_S": "3600",
-        "BTCBOT_TRADING__CYCLE_JITTER_S": "0",
-        "BTCBOT_DATABASE__URL": db,
-        "BTCBOT_OBSERVABILITY__LOG_LEVEL": "WARNING",
-    })  # fmt: skip
+    env = subprocess_env(bot_settings(
+        sim, db, BTCBOT_TRADING__STRATEGY="rebalance", BTCBOT_TRADING__CANDLE_INTERVAL_S="3600",
+        BTCBOT_OBSERVABILITY__LOG_LEVEL="WARNING",
+    ))
     runs = []
     for _ in range(2):  # the first run records genesis and backfills; the second is a steady one
         done = subprocess.run([sys.executable, "-X", "importtime", "-m", "btcbot.cli.main", "once"], env=env,
