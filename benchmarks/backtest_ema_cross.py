@@ -47,6 +47,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from machine_ref import REFERENCE, per_reference_second, reference_cpu_s
+
 from btcbot.backtest.engine import BacktestEngine
 from btcbot.config.settings import Settings, load_settings
 from btcbot.contracts.strategy import MarketSnapshot
@@ -94,11 +96,15 @@ def settings_for(tmp: Path) -> Settings:
 def run_once(settings: Settings, candles: Mapping[str, Iterable[Candle]], naive: bool) -> dict[str, Any]:
     strategy: Any = NaiveEmaCross("s1") if naive else EmaCrossStrategy(strategy_id="s1")
     engine = BacktestEngine(settings, strategy, 60)
+    ref_before = reference_cpu_s(3)
     cpu, wall = time.process_time(), time.perf_counter()
     result = engine.run(candles, keep_bars=False)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    ref = (ref_before + reference_cpu_s(3)) / 2  # the machine's speed around this run
     bars = result.base_bars
     return {
+        "reference_cpu_s": round(ref, 4),
+        "per_reference_s": round(per_reference_second(bars / cpu, ref)),
         "symbol_bars": bars,
         "cpu_s": round(cpu, 3),
         "wall_s": round(wall, 3),
@@ -293,6 +299,9 @@ def main() -> int:
         "repeats": runs,
         "per_cpu_s": summarize(runs, "per_cpu_s"),
         "per_wall_s": summarize(runs, "per_wall_s"),
+        "reference": REFERENCE,
+        "reference_cpu_s": summarize(runs, "reference_cpu_s"),
+        "per_reference_s": summarize(runs, "per_reference_s"),
         "trades": sorted({r["trades"] for r in runs}),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "breakdown": parts,
@@ -306,6 +315,9 @@ def main() -> int:
     print(f"symbol-bars per CPU-second: median {doc['per_cpu_s']['median']:,.0f} "
           f"(spread {doc['per_cpu_s']['spread']:,.0f}); per wall-second: median "
           f"{doc['per_wall_s']['median']:,.0f}; trades {doc['trades']}; peak RSS {doc['peak_rss_mib']} MiB")
+    print(f"machine: {REFERENCE} took {doc['reference_cpu_s']['median']:.4f} CPU s (median; spread "
+          f"{doc['reference_cpu_s']['spread']:.4f}); symbol-bars per reference second: median "
+          f"{doc['per_reference_s']['median']:,.0f} (spread {doc['per_reference_s']['spread']:,.0f})")
     print(f"saved {RESULTS / name}")
     return 0
 
