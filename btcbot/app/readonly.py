@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from btcbot.adapters.paper.state import META_KEY as PAPER_STATE_KEY
-from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.engine import with_begin_mode
 from btcbot.persistence.unit_of_work import SqlUnitOfWork
 
 
@@ -27,7 +27,7 @@ class ReadOnlyUnitOfWork(SqlUnitOfWork):
         super().__init__(engine, fencing_token=None)
 
     def _bind(self) -> Engine:
-        return self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        return with_begin_mode(self._engine, "DEFERRED")
 
     def commit(self) -> None:
         raise ReadOnlyCommit("read-only unit of work: this command writes nothing")

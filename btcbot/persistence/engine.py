@@ -63,6 +63,19 @@ def _ensure_private_file(database: str) -> None:
     os.chmod(path, 0o600)
 
 
+def with_begin_mode(engine: Engine, mode: str) -> Engine:
+    """``engine.execution_options(sqlite_begin=mode)``, built once per engine and mode and then
+    reused: every unit of work binds to one, and building it (an OptionEngine joining the
+    engine's event dispatch) cost about as much CPU as a statement. It shares the engine's pool
+    and sees listeners added to the engine later (joined dispatch); it does not see execution
+    options set on the engine after it was built (nothing here sets any)."""
+    modes: dict[str, Engine] = engine.__dict__.setdefault("_btcbot_begin_modes", {})
+    bound = modes.get(mode)
+    if bound is None:
+        bound = modes[mode] = engine.execution_options(**{SQLITE_BEGIN_OPTION: mode})
+    return bound
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

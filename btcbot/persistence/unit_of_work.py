@@ -25,7 +25,7 @@ from typing import Self, cast
 from sqlalchemy import Engine, Table, bindparam, select, update
 
 from btcbot.domain.errors import LeaseLost
-from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.engine import with_begin_mode
 from btcbot.persistence.lease import LEASE_NAME
 from btcbot.persistence.sql_handle import SqlHandle
 from btcbot.persistence.sql_ledger import SqlLedger
@@ -75,7 +75,7 @@ class SqlUnitOfWork:
 
     def _bind(self) -> Engine:
         """The engine the transaction runs on (SQLite: ``BEGIN IMMEDIATE``, the write lock up front)."""
-        return self._engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        return with_begin_mode(self._engine, "IMMEDIATE")
 
     def __enter__(self) -> Self:
         db = SqlHandle(self._bind())
