@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -55,6 +55,22 @@ Observer = Callable[[str, str, str, int, float], None]
 #: manager the transport opens around ALL attempts of one logical call (tracing uses it to put every
 #: retry under one span). Looked up once at construction; a plain function observer has none.
 CallScope = Callable[[str, str], AbstractContextManager[object]]
+
+
+def _send_settings(session: requests.Session) -> dict[str, Any]:
+    """What ``session.merge_environment_settings(url, {}, None, None, None)`` returns while
+    ``session.trust_env`` is off (the only case it is used in): the session's proxies without the
+    None entries, its stream, verify and cert. Read from the session on every call, but without
+    requests' generic merging (``to_key_val_list``'s isinstance check against a runtime Protocol
+    cost more CPU than the rest of it)."""
+    proxies: Any = session.proxies
+    if proxies is None:
+        proxies = {}
+    elif isinstance(proxies, Mapping):
+        proxies = OrderedDict((k, v) for k, v in proxies.items() if v is not None)
+    else:  # not a mapping: merge_setting keeps the request's own setting
+        proxies = {}
+    return {"proxies": proxies, "stream": session.stream, "verify": session.verify, "cert": session.cert}
 
 
 class Transport:
@@ -344,8 +360,7 @@ class Transport:
         for name, value in headers.items():
             requests.utils.check_header_validity((name, value))
             prepared.headers[name] = value
-        settings = session.merge_environment_settings(prepared.url or url, {}, None, None, None)
-        return session.send(prepared, timeout=self._timeout_s, allow_redirects=True, **settings)
+        return session.send(prepared, timeout=self._timeout_s, allow_redirects=True, **_send_settings(session))
 
     def _headers(self, endpoint: ep.Endpoint) -> dict[str, str]:
         if not endpoint.private:
