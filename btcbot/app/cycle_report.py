@@ -28,6 +28,10 @@ META_CYCLE_REPORT = "cycle.last_report"
 VERSION = 1
 
 
+#: json.dumps(doc, sort_keys=True, separators=(",", ":")) with the encoder built once.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def not_asked_reason(fresh_symbols: Iterable[str] | None, state: TradingState) -> str | None:
     """Why the strategy was not asked this cycle (the cycle's own condition), None when it was."""
     if state is TradingState.HALTED:
@@ -103,7 +107,7 @@ def build_report(
         "prices": {s: str(p) for s, p in sorted(view.prices.items())},
         "policy": None if policy is None else policy.to_record(),
     }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return _ENCODE(doc)
 
 
 def read_report(raw: str | None) -> dict[str, Any] | None:

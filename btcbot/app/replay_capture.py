@@ -19,6 +19,9 @@ from btcbot.domain.intents import Denied, RiskDecision
 from btcbot.domain.portfolio import PortfolioView
 from btcbot.services.market_feed import MarketState
 
+#: json.dumps(doc, sort_keys=True, separators=(",", ":")) with the encoder built once.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
 
 def decision_inputs(
     market: MarketState, view: PortfolioView, intents: Sequence[Any], decisions: Sequence[RiskDecision]
@@ -33,7 +36,7 @@ def decision_inputs(
         "view": view_doc(view),
         "decisions": [decision_doc(x) for x in decisions],
     }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return _ENCODE(doc)
 
 
 def view_doc(view: PortfolioView) -> dict[str, Any]:

@@ -32,6 +32,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"JSON constant {name} is not allowed")
 
 
+#: Built once (json.loads with keyword arguments builds a decoder, and its scanner, per call).
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def decode_json(endpoint: str, body: bytes) -> Any:
     """Bytes -> JSON value with every non-integer number as an exact Decimal."""
     head = body[:64].lstrip().lower()
@@ -40,7 +44,9 @@ def decode_json(endpoint: str, body: bytes) -> Any:
     if not body.strip():
         raise MalformedPayload(endpoint, "<body>", "empty body")
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+        # json.loads(body, parse_float=Decimal, parse_constant=...) without building a decoder
+        # per call: the same bytes -> str step (detect_encoding, surrogatepass), then decode.
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError):
         # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
         raise MalformedPayload(endpoint, "<body>", "not valid JSON") from None
