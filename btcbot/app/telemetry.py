@@ -146,6 +146,17 @@ def _priced(view: PortfolioView) -> bool:
     return all(view.prices.get(s, ZERO) > 0 for s, q in view.positions.items() if q != 0)
 
 
+def _policy_text(policy: CapitalPolicySnapshot, profit: ProfitFigures | None) -> str:
+    """The message of the ``capital.policy`` record."""
+    a = fmt_amount
+    text = (f"capital policy: tradable {a(policy.tradable)}, reserved cash {a(policy.c_res)}, fee buffer "
+            f"{a(policy.fee_buffer)}, m_dd {a(policy.m_dd)}, portfolio cap {a(policy.portfolio_cap)}")
+    if profit is not None:
+        text += (f"; this month realized {a(profit.realized_mtd)}, fees {a(profit.fees_mtd)}, taxes "
+                 f"{a(profit.taxes_mtd)}; unrealized {a(profit.unrealized)}")
+    return text
+
+
 @dataclass
 class Telemetry:
     """Metrics, tracer and alerts for the cycle. ``alerts`` is an AlertHub or None (log only)."""
@@ -258,13 +269,10 @@ class Telemetry:
             "portfolio_exposure_cap": policy.portfolio_cap, "asset_exposure_cap": dict(policy.asset_caps),
             "reserve_bucket": policy.reserve_bucket, "month": policy.month,
         }
-        a = fmt_amount
-        text = (f"capital policy: tradable {a(policy.tradable)}, reserved cash {a(policy.c_res)}, fee buffer "
-                f"{a(policy.fee_buffer)}, m_dd {a(policy.m_dd)}, portfolio cap {a(policy.portfolio_cap)}")
         if profit is not None:
             self.metrics.set_profit(profit.realized_mtd, profit.unrealized, profit.fees_mtd, profit.taxes_mtd)
             fields.update(realized_pnl_mtd=profit.realized_mtd, unrealized_pnl=profit.unrealized,
                           fees_paid_mtd=profit.fees_mtd, taxes_paid_mtd=profit.taxes_mtd)
-            text += (f"; this month realized {a(profit.realized_mtd)}, fees {a(profit.fees_mtd)}, taxes "
-                     f"{a(profit.taxes_mtd)}; unrealized {a(profit.unrealized)}")
-        logger.bind(event="capital.policy", outcome="ok", **fields).info(text)
+        # The text is formatted only when a sink takes INFO records (lazy): same message, no cost otherwise.
+        logger.bind(event="capital.policy", outcome="ok", **fields).opt(lazy=True).info(
+            "{}", lambda: _policy_text(policy, profit))
