@@ -120,3 +120,24 @@ def test_order_writes_are_never_reused(rsps: responses.RequestsMock) -> None:
         clock.advance(timedelta(seconds=1).total_seconds())
     sent = [json.loads(c.request.body or b"{}") for c in rsps.calls if c.request.method == "POST"]
     assert [x["newOrderClientId"] for x in sent] == ["s1-c1-BTCTRY-B-a", "s1-c1-BTCTRY-B-b"]
+
+
+@pytest.mark.parametrize("proxies", [{}, {"https": "http://proxy.test:3128", "http": None}, None])
+@pytest.mark.parametrize(("verify", "cert", "stream"), [(True, None, False), ("/etc/ca.pem", ("c", "k"), None)])
+def test_send_settings_are_what_requests_would_merge(
+    proxies: dict[str, str | None] | None, verify: bool | str, cert: tuple[str, str] | None, stream: bool | None
+) -> None:
+    """A reused read is sent with exactly the settings requests' merge_environment_settings gives
+    (trust_env off, the only case the reuse runs in), read from the session at each call."""
+    from btcbot.adapters.btcturk.transport import _send_settings
+
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = proxies  # type: ignore[assignment]
+    session.verify, session.cert, session.stream = verify, cert, stream  # type: ignore[assignment]
+    expected = session.merge_environment_settings(f"{BASE}/api/v2/ticker", {}, None, None, None)
+    got = _send_settings(session)
+    assert got == expected
+    assert type(got["proxies"]) is type(expected["proxies"])
+    session.verify = False  # changed later: seen by the next call
+    assert _send_settings(session)["verify"] is False
