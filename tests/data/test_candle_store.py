@@ -76,3 +76,29 @@ def test_large_batch_spans_several_transactions(candle_engine: Engine) -> None:
     store = SqlCandleStore(candle_engine)
     assert store.add([bar("SOLTRY", i) for i in range(4500)]) == 4500
     assert store.count("SOLTRY", 60) == 4500
+
+
+def test_the_upsert_names_every_column_and_is_compiled_once(candle_engine: Engine) -> None:
+    from sqlalchemy import event
+
+    from btcbot.persistence import candles
+    from btcbot.persistence.tables import CandleRow
+
+    assert set(candles._UPSERT.compile().params) == {c.name for c in CandleRow.__table__.columns}
+    # A cacheable statement: SQLAlchemy compiles it once per engine, not on every new bar (the
+    # dialects' on_conflict_do_update construct has no cache key and was compiled every call).
+    assert candles._UPSERT._generate_cache_key() is not None
+    compiled: list[str] = []
+
+    def before(conn: object, cursor: object, statement: str, params: object, context: object, many: bool) -> None:
+        if statement.startswith("INSERT INTO candles"):
+            compiled.append(statement)
+
+    event.listen(candle_engine, "before_cursor_execute", before)
+    store = SqlCandleStore(candle_engine)
+    first = bar("BTCTRY", 0, "100")
+    store.add([first])
+    store.add([bar("BTCTRY", 0, "101"), bar("BTCTRY", 1, "102")])
+    event.remove(candle_engine, "before_cursor_execute", before)
+    assert len(compiled) == 2 and compiled[0] == compiled[1]
+    assert [c.close for c in store.latest("BTCTRY", first.interval_s, 5)] == [Decimal("101"), Decimal("102")]
