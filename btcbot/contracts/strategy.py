@@ -19,6 +19,31 @@ from btcbot.domain.intents import OrderIntent
 from btcbot.domain.market import Candle, Ticker
 from btcbot.domain.portfolio import FrozenMap, PortfolioView
 
+#: Per symbol: (raw bars, interval_s, latest open admitted, cleaned bars) of the last
+#: :meth:`MarketSnapshot.build` that kept every raw bar. The live feed hands the same tuple of
+#: closed bars to every cycle until a bar closes, so a steady cycle reuses the cleaning (~150 us of
+#: CPU for 5 x 145 bars) instead of filtering and sorting them again. Only tuples (immutable) are
+#: remembered, by identity, and only while the result cannot differ: same tuple, same interval,
+#: ``now`` not earlier than when it was cleaned (a bar that was closed then is closed now).
+_CLEANED: dict[str, tuple[tuple[Candle, ...], int, datetime, tuple[Candle, ...]]] = {}
+#: Per symbol: (candles tuple, its closes) of the last :meth:`MarketSnapshot.closes` call.
+_CLOSES: dict[str, tuple[tuple[Candle, ...], tuple[Decimal, ...]]] = {}
+_MEMO_SYMBOLS = 64  # both memos are cleared past this many symbols (a bound, not a tuning knob)
+
+
+def _clean(symbol: str, bars: Sequence[Candle], interval_s: int, latest_open: datetime) -> tuple[Candle, ...]:
+    """``bars`` of ``interval_s`` opened at or before ``latest_open``, one per open time, oldest first."""
+    memo = _CLEANED.get(symbol)
+    if memo is not None and memo[0] is bars and memo[1] == interval_s and memo[2] <= latest_open:
+        return memo[3]
+    by_open = {b.open_time: b for b in bars if b.interval_s == interval_s and b.open_time <= latest_open}
+    cleaned = tuple(by_open[t] for t in sorted(by_open))
+    if type(bars) is tuple and len(cleaned) == len(bars):  # every bar kept: a later now keeps them all
+        if len(_CLEANED) >= _MEMO_SYMBOLS:
+            _CLEANED.clear()
+        _CLEANED[symbol] = (bars, interval_s, latest_open, cleaned)
+    return cleaned
+
 
 @dataclass(frozen=True, slots=True)
 class MarketSnapshot:
@@ -72,11 +97,8 @@ class MarketSnapshot:
         candles: Mapping[str, Sequence[Candle]],
     ) -> MarketSnapshot:
         """Keep only closed candles of ``interval_s``, sorted oldest first, one per open time."""
-        cleaned: dict[str, tuple[Candle, ...]] = {}
-        for symbol, bars in candles.items():
-            latest_open = now - timedelta(seconds=interval_s)  # closed <=> open_time + interval <= now
-            by_open = {b.open_time: b for b in bars if b.interval_s == interval_s and b.open_time <= latest_open}
-            cleaned[symbol] = tuple(by_open[t] for t in sorted(by_open))
+        latest_open = now - timedelta(seconds=interval_s)  # closed <=> open_time + interval <= now
+        cleaned = {symbol: _clean(symbol, bars, interval_s, latest_open) for symbol, bars in candles.items()}
         return cls(now=now, interval_s=interval_s, tickers=tickers, candles=cleaned)
 
     @classmethod
@@ -110,7 +132,15 @@ class MarketSnapshot:
 
     def closes(self, symbol: str) -> tuple[Decimal, ...]:
         """Close prices of ``symbol``'s closed candles, oldest first (empty if none)."""
-        return tuple(c.close for c in self.candles.get(symbol, ()))
+        bars = self.candles.get(symbol, ())
+        memo = _CLOSES.get(symbol)
+        if memo is not None and memo[0] is bars:  # the same (immutable) tuple as last time
+            return memo[1]
+        closes = tuple(c.close for c in bars)
+        if len(_CLOSES) >= _MEMO_SYMBOLS:
+            _CLOSES.clear()
+        _CLOSES[symbol] = (bars, closes)
+        return closes
 
     def last_price(self, symbol: str) -> Decimal | None:
         """The ticker's last trade price when positive, else the last closed candle's close."""
