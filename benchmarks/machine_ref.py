@@ -5,11 +5,15 @@ machines these are measured on are shared virtual machines whose speed differs b
 (an earlier machine of this project ran the same code 1.8x faster) and drifts within minutes
 (+-35 % seen between two runs ten minutes apart). A raw figure ("81,600 symbol-bars per
 CPU-second") is only comparable with one taken on the same machine at the same moment. So the
-benchmarks time this workload next to their own and report both: the raw figure, the reference
-time, and the figure per REFERENCE SECOND (raw figure x reference CPU seconds), which cancels most
-of the machine's speed. On a machine twice as fast both halve, and their product stays put.
+benchmarks time this workload around their own runs and report both: the raw figure, the
+reference time, and the figure per REFERENCE SECOND (raw figure x reference CPU seconds). Between
+machines of different speed the product is the better figure to compare (not yet checked: the
+earlier machine's reference time was not recorded). Within a session it does NOT cancel
+the drift: on 2026-12-07 the per-reference figure spread ~20 % over ten repeats, the raw one
+~30 % (the machine's speed changes faster than a 0.15 s reference can follow). For a change's
+effect, interleave old and new code runs, or count instructions (valgrind --tool=callgrind).
 
-The workload (deterministic, no I/O, ~0.2 s on the machine of the figures in docs/benchmarks.md)
+The workload (deterministic, no I/O, ~0.11-0.16 s on the machine of the figures in docs/benchmarks.md)
 mixes what btcbot's hot paths do: Python calls and attribute reads on slotted objects, small dict
 and tuple traffic, and Decimal arithmetic with quantize. It never changes: a change would break
 every comparison with earlier figures (write a new one under another name instead).
