@@ -10,7 +10,7 @@ means "cancel requested".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,8 +26,9 @@ class MarketData(Protocol):
 
     def exchange_info(self) -> list[SymbolRules]: ...
 
-    def tickers(self) -> list[Ticker]:
-        """All pairs in one call (GET /api/v2/ticker)."""
+    def tickers(self, symbols: Collection[str] | None = None) -> list[Ticker]:
+        """All pairs in one call (GET /api/v2/ticker); with ``symbols``, only those pairs' rows
+        are read (BTC Turk lists ~200 pairs; a bot trading five need not parse the rest)."""
         ...
 
     def order_book(self, symbol: str, limit: int = 100) -> OrderBook: ...

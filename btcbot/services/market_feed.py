@@ -68,7 +68,7 @@ class MarketFeed:
 
     def tickers(self, now: datetime) -> tuple[dict[str, Ticker], dict[str, float], tuple[str, ...]]:
         """Tickers of the universe, their ages (s, on the exchange's clock) and the stale symbols."""
-        all_tickers = self._market.tickers()
+        all_tickers = self._market.tickers(self._universe)  # only our rows are parsed
         tickers = {t.symbol: t for t in all_tickers if t.symbol in self._universe}
         reference, known = now, True
         if self._exchange_clock is not None:

@@ -81,6 +81,15 @@ def test_tickers_all_pairs_in_one_request(backend: Backend) -> None:
         assert t.timestamp.tzinfo is not None
 
 
+def test_tickers_for_symbols_are_those_of_all_pairs(backend: Backend) -> None:
+    every = {t.symbol: t for t in backend.client.tickers()}
+    wanted = SYMBOLS[:2]
+    some = backend.client.tickers(wanted)
+    assert sorted(t.symbol for t in some) == sorted(wanted)
+    assert set(wanted) <= set(every) and all(0 < t.bid <= t.ask for t in some)
+    assert backend.client.tickers(()) == []
+
+
 def test_order_book_sorted_best_first_and_limited(backend: Backend) -> None:
     book = backend.client.order_book(SYMBOL, limit=5)
     assert book.symbol == SYMBOL and 0 < len(book.bids) <= 5 and 0 < len(book.asks) <= 5

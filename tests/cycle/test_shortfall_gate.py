@@ -17,7 +17,7 @@ confused exchange would (the request still takes effect, or never leaves).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -59,8 +59,8 @@ class ConfusedExchange:
     lost: set[str] = field(default_factory=set)
     unpriced: set[str] = field(default_factory=set)  # symbols left out of the ticker answer
 
-    def tickers(self) -> list[Ticker]:
-        return [t for t in self.inner.tickers() if t.symbol not in self.unpriced]
+    def tickers(self, symbols: Collection[str] | None = None) -> list[Ticker]:
+        return [t for t in self.inner.tickers(symbols) if t.symbol not in self.unpriced]
 
     def submit_order(self, request: OrderRequest) -> SubmitAck:
         if request.side is Side.BUY and request.symbol in self.lost:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -143,9 +143,10 @@ class BtcTurkClient:
         e = ep.EXCHANGE_INFO
         return self._transport.call(e, lambda doc: wire.parse_exchange_info(e.name, doc))
 
-    def tickers(self) -> list[Ticker]:
+    def tickers(self, symbols: Collection[str] | None = None) -> list[Ticker]:
         e = ep.TICKERS
-        return self._transport.call(e, lambda doc: wire.parse_tickers(e.name, doc))
+        wanted = None if symbols is None else frozenset(parse_pair(s).symbol for s in symbols)
+        return self._transport.call(e, lambda doc: wire.parse_tickers(e.name, doc, wanted))
 
     def order_book(self, symbol: str, limit: int = 100) -> OrderBook:
         e = ep.ORDER_BOOK

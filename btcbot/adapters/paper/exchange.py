@@ -16,7 +16,7 @@ and None on ``get_order``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -109,8 +109,8 @@ class PaperExchange:
     def exchange_info(self) -> list[SymbolRules]:
         return self._market.exchange_info()
 
-    def tickers(self) -> list[Ticker]:
-        return self._market.tickers()
+    def tickers(self, symbols: Collection[str] | None = None) -> list[Ticker]:
+        return self._market.tickers(symbols)
 
     def order_book(self, symbol: str, limit: int = 100) -> OrderBook:
         return self._market.order_book(symbol, limit)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -258,10 +258,10 @@ class _Market:
         self.doc = ticker_doc(age_s)
         self.doc["data"][0].update(changes)
 
-    def tickers(self) -> list[Any]:
+    def tickers(self, symbols: Collection[str] | None = None) -> list[Any]:
         from btcbot.adapters.btcturk import wire
 
-        return wire.parse_tickers("tickers", json.loads(json.dumps(self.doc), parse_float=Decimal))
+        return wire.parse_tickers("tickers", json.loads(json.dumps(self.doc), parse_float=Decimal), symbols)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loguru import logger
 
 from btcbot.adapters.btcturk import wire
 from btcbot.adapters.btcturk.wire.market import NO_PRICE_FILTER
@@ -67,6 +68,34 @@ def test_tickers_numbers_become_exact_decimals() -> None:
     tickers = wire.parse_tickers(E, doc("rest_ticker_response_docs_legacy.json"))
     assert [t.symbol for t in tickers] == ["BTCTRY", "ETHTRY"]
     assert tickers[0].volume == Decimal("304.41") and tickers[0].bid == Decimal("47472")
+
+
+def test_tickers_for_symbols_read_only_those_rows() -> None:
+    full = doc("rest_ticker_response_docs_legacy.json")
+    assert [t.symbol for t in wire.parse_tickers(E, full, frozenset({"ETHTRY"}))] == ["ETHTRY"]
+    assert wire.parse_tickers(E, full, frozenset()) == []
+    # Equal to the unfiltered parse for the rows kept.
+    assert wire.parse_tickers(E, full, frozenset({"BTCTRY", "ETHTRY"})) == wire.parse_tickers(E, full)
+
+
+def test_tickers_filter_skips_foreign_rows_unparsed_but_still_checks_unreadable_and_own_rows() -> None:
+    good = {"pair": "BTCTRY", "timestamp": 1700000000000, "last": "1", "high": "1", "low": "1",
+            "bid": "1", "ask": "1", "open": "1", "volume": "1"}
+    rows = [
+        good,
+        {"PAIR": "DOGE_TRY", "last": "garbage"},  # a foreign pair, malformed: never parsed
+        {"pair": "ETHTRY", **{k: v for k, v in good.items() if k != "pair"}, "last": None},  # ours, broken
+        {"pair": 7, "last": "1"},  # unreadable pair: validated (and dropped) as without the filter
+        "not a row",
+    ]
+    logged: list[str] = []
+    sink = logger.add(lambda m: logged.append(str(m)), level="WARNING")
+    try:
+        tickers = wire.parse_tickers(E, {"success": True, "data": rows}, frozenset({"BTCTRY", "ETHTRY"}))
+    finally:
+        logger.remove(sink)
+    assert [t.symbol for t in tickers] == ["BTCTRY"]  # ETHTRY dropped: stale for the caller
+    assert len(logged) == 1 and "skipped 3 malformed row(s)" in logged[0]  # ETHTRY, pair 7, the string
 
 
 def test_order_book_levels_best_first() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from btcbot.adapters.btcturk.wire._types import (
     WireModel,
     WireSeconds,
     WireSymbol,
+    to_symbol,
 )
 from btcbot.domain.errors import MalformedPayload
 from btcbot.domain.market import BookLevel, Candle, OrderBook, SymbolRules, Ticker
@@ -179,11 +181,31 @@ def parse_exchange_info(endpoint: str, doc: Any) -> list[SymbolRules]:
     return validate(endpoint, ExchangeInfoWire, unwrap(endpoint, doc), prefix="data.").to_domain(endpoint)
 
 
-def parse_tickers(endpoint: str, doc: Any) -> list[Ticker]:
+def parse_tickers(endpoint: str, doc: Any, symbols: Collection[str] | None = None) -> list[Ticker]:
     """Rows with a missing or invalid member are dropped (that symbol is then stale for the
-    caller), even when that leaves none: one bad row never fails the whole call."""
-    rows = validate_rows(endpoint, TickerWire, unwrap(endpoint, doc), prefix="data.", allow_none=True)
+    caller), even when that leaves none: one bad row never fails the whole call.
+
+    ``symbols`` (normalized pair symbols): rows whose pair names another symbol are left out
+    before validation, unparsed and unlogged. A row whose pair cannot be read is validated (and
+    dropped with a warning) as without the filter: it might be one of ours."""
+    data = unwrap(endpoint, doc)
+    if symbols is not None and isinstance(data, list):
+        data = [row for row in data if _maybe_wanted(row, symbols)]
+    rows = validate_rows(endpoint, TickerWire, data, prefix="data.", allow_none=True)
     return [t.to_domain() for t in rows]
+
+
+def _maybe_wanted(row: Any, symbols: Collection[str]) -> bool:
+    """False only for a row that names a readable pair outside ``symbols``."""
+    if not isinstance(row, dict):
+        return True
+    pairs = [value for key, value in row.items() if isinstance(key, str) and key.lower() == "pair"]
+    if len(pairs) != 1:
+        return True
+    try:
+        return to_symbol(pairs[0]) in symbols
+    except ValueError:
+        return True
 
 
 def parse_order_book(endpoint: str, doc: Any, symbol: str) -> OrderBook:
