@@ -78,7 +78,7 @@ def test_large_batch_spans_several_transactions(candle_engine: Engine) -> None:
     assert store.count("SOLTRY", 60) == 4500
 
 
-def test_the_upsert_names_every_column_and_is_compiled_once(candle_engine: Engine) -> None:
+def test_the_upsert_names_every_column_is_cacheable_and_upserts(candle_engine: Engine) -> None:
     from sqlalchemy import event
 
     from btcbot.persistence import candles
@@ -97,8 +97,10 @@ def test_the_upsert_names_every_column_and_is_compiled_once(candle_engine: Engin
     event.listen(candle_engine, "before_cursor_execute", before)
     store = SqlCandleStore(candle_engine)
     first = bar("BTCTRY", 0, "100")
-    store.add([first])
-    store.add([bar("BTCTRY", 0, "101"), bar("BTCTRY", 1, "102")])
-    event.remove(candle_engine, "before_cursor_execute", before)
+    try:
+        store.add([first])
+        store.add([bar("BTCTRY", 0, "101"), bar("BTCTRY", 1, "102")])
+    finally:
+        event.remove(candle_engine, "before_cursor_execute", before)
     assert len(compiled) == 2 and compiled[0] == compiled[1]
     assert [c.close for c in store.latest("BTCTRY", first.interval_s, 5)] == [Decimal("101"), Decimal("102")]

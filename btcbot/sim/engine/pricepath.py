@@ -12,7 +12,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from btcbot.sim.engine.candles import MINUTE_S, Bar
 from btcbot.sim.engine.instruments import PairSpec
@@ -43,7 +43,7 @@ _Walk = tuple[tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal], ...]
 #: time: the timestamps are laid on afterwards), so a simulator started again with the same
 #: configuration (the test suite starts hundreds) reuses it instead of drawing ~70,000 bars again
 #: (~1.4 s). Bounded: the oldest walk is dropped past ``_HISTORY_CACHE_SIZE``.
-_HISTORY_CACHE: OrderedDict[tuple[object, ...], tuple[_Walk, object]] = OrderedDict()
+_HISTORY_CACHE: OrderedDict[tuple[object, ...], tuple[_Walk, tuple[Any, ...]]] = OrderedDict()
 _HISTORY_CACHE_SIZE = 32
 
 
@@ -96,7 +96,7 @@ class RandomWalkSource:
         if fresh and key in _HISTORY_CACHE:
             walk, state = _HISTORY_CACHE[key]
             _HISTORY_CACHE.move_to_end(key)
-            self._hist_rng.setstate(state)  # type: ignore[arg-type]
+            self._hist_rng.setstate(state)
             return walk
         walk = self._draw(minutes)
         if fresh:
