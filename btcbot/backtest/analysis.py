@@ -12,6 +12,9 @@ fixed decimal context. Definitions (documented for users in ``docs/backtest_repo
 * monthly return = equity at the last point of a calendar month (UTC) / equity at the last
   point before that month (the first point for the first month) - 1; a point stamped 00:00 on
   the 1st (a bar's close) counts for the month before
+* daily closes = the first point's equity, then the equity at the last point of every UTC day
+  after it (the same rule per day: a point stamped 00:00 closes the day before); the daily
+  Sharpe and Sortino of :mod:`btcbot.backtest.report` are taken over the returns between them
 """
 
 from __future__ import annotations
@@ -148,6 +151,32 @@ def monthly_returns(curve: Sequence[tuple[datetime, Decimal]]) -> list[tuple[str
             last = value
         out.append((month, last / base - 1 if base > 0 else None))
     return out
+
+
+_DAY_S = 86400
+
+
+def daily_closes(curve: Sequence[tuple[datetime, Decimal]]) -> list[Decimal]:
+    """The first point's equity, then the equity at the last point of each UTC day after it.
+
+    A point at exactly 00:00 UTC (the close of a bar that ended at midnight) closes the day
+    before, as in :func:`monthly_returns`. A day without a point has no close (with bars of a
+    day or shorter every day has one)."""
+    if not curve:
+        return []
+    closes = [curve[0][1]]
+    day: int | None = None
+    last = closes[0]
+    for when, value in islice(curve, 1, None):
+        key = -(-int(when.timestamp()) // _DAY_S)  # the day a point closes: 00:00 counts for the day before
+        if key != day:
+            if day is not None:
+                closes.append(last)
+            day = key
+        last = value
+    if day is not None:
+        closes.append(last)
+    return closes
 
 
 def calmar(cagr: Decimal | None, max_drawdown: Decimal) -> Decimal | None:

@@ -69,7 +69,8 @@ def summary_lines(report: BacktestReport, quote: str = "TRY") -> list[str]:
                      else "not recovered by the end")
         lines.append(f"max drawdown {_pct(m.max_drawdown)}: peak {m.max_drawdown_peak:%Y-%m-%d %H:%M}, "
                      f"trough {m.max_drawdown_trough:%Y-%m-%d %H:%M}, {recovered}; "
-                     f"Calmar {_num(m.calmar)}, Sharpe {_num(m.sharpe)}, Sortino {_num(m.sortino)}")
+                     f"Calmar {_num(m.calmar)}, Sharpe {_num(m.sharpe_daily)} daily ({_num(m.sharpe)} per bar), "
+                     f"Sortino {_num(m.sortino_daily)} daily ({_num(m.sortino)} per bar)")
     lines.extend(pair_table(report))
     stops = report.timeline.stops if report.timeline else ()
     if not stops:

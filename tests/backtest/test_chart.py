@@ -218,6 +218,7 @@ def test_html_report_is_offline_with_every_section(tmp_path: Path) -> None:
     # the risk stop, said plainly
     assert "RISK_DAILY_LOSS_LIMIT kept the bot in cash from 2025-09-04 00:00 to 2025-09-05 00:00 (1 day)" in text
     assert '<table id="pairs-table">' in text and "<td>BTCTRY</td>" in text
+    assert "<td>Sharpe (daily returns)</td>" in text and "<td>Sharpe (per bar)</td>" in text
     assert "headline line" in text
 
 

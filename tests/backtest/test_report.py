@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from btcbot.backtest.analysis import daily_closes
 from btcbot.backtest.report import (
     BacktestReport,
     TradeRecord,
@@ -23,6 +24,7 @@ from btcbot.backtest.report import (
     trades_csv,
     write_report,
 )
+from btcbot.backtest.summary import summary_lines
 from btcbot.domain.enums import Side
 from btcbot.domain.market import Candle
 
@@ -68,6 +70,39 @@ def test_sharpe_and_sortino_hand_computed() -> None:
     m = compute_metrics(curve(["100", "110", "104.5"], step_s=QUARTER_S), QUARTER_S)
     assert q(m.sharpe) == q(D(2).sqrt() / 3)  # 0.025 / (0.075 sqrt 2) * 2
     assert q(m.sortino) == q(D(2).sqrt())  # 0.025 / (0.05 / sqrt 2) * 2
+
+
+def test_daily_closes_take_the_last_point_of_each_utc_day() -> None:
+    # 12-hour points from 2026-01-01 00:00: a point at 00:00 closes the day before.
+    points = curve(["100", "101", "102", "103", "104", "105"], step_s=DAY // 2)
+    assert daily_closes(points) == [D(100), D(102), D(104), D(105)]
+    assert daily_closes(points[:1]) == [D(100)]
+    assert daily_closes([]) == []
+    # One point a day at 00:00: each closes the day before it, so every point is a close.
+    assert daily_closes(curve(["1", "2", "3"])) == [D(1), D(2), D(3)]
+
+
+def test_daily_sharpe_and_sortino_over_daily_closes_hand_computed() -> None:
+    # 12-hour bars; daily closes 100 -> 110 -> 104.5 (+10 %, -5 %), whatever the bars in between.
+    points = curve(["100", "107", "110", "90", "104.5"], step_s=DAY // 2)
+    m = compute_metrics(points, DAY // 2)
+    root365 = D(365).sqrt()
+    assert q(m.sharpe_daily) == q(D("0.025") / (D("0.075") * D(2).sqrt()) * root365)  # ~4.5
+    assert q(m.sortino_daily) == q(D("0.025") / (D("0.05") / D(2).sqrt()) * root365)  # ~13.5
+    assert m.sharpe is not None and q(m.sharpe) != q(m.sharpe_daily)  # per-bar figures differ
+    # Bars longer than a day: no daily figure (not every day has a close).
+    assert compute_metrics(curve(["100", "110", "104.5"], step_s=2 * DAY), 2 * DAY).sharpe_daily is None
+    # Daily bars: the daily figures are the per-bar ones.
+    daily = compute_metrics(curve(["100", "110", "104.5"]), DAY)
+    assert daily.sharpe_daily == daily.sharpe and daily.sortino_daily == daily.sortino
+
+
+def test_report_shows_daily_and_per_bar_sharpe() -> None:
+    report = make_report()
+    data = json.loads(report_to_json(report))
+    assert {"sharpe", "sortino", "sharpe_daily", "sortino_daily"} <= set(data["strategy"])
+    line = next(line for line in summary_lines(report) if line.startswith("max drawdown"))
+    assert "daily (" in line and "per bar)" in line
 
 
 def test_sharpe_undefined_without_variation() -> None:
@@ -233,7 +268,6 @@ from btcbot.backtest.analysis import (  # noqa: E402
 from btcbot.backtest.report import RunContext, round_trips_csv  # noqa: E402
 from btcbot.backtest.roundtrips import pair_fills  # noqa: E402
 from btcbot.backtest.run_report import fill_slippage  # noqa: E402
-from btcbot.backtest.summary import summary_lines  # noqa: E402
 from btcbot.backtest.timeline import build_timeline, describe_stop, drawdown_tiers  # noqa: E402
 from btcbot.domain.enums import TradingState  # noqa: E402
 
