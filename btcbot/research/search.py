@@ -41,7 +41,7 @@ from btcbot.research.tasks import (
 )
 from btcbot.research.windows import Window, walk_forward_windows
 
-OBJECTIVES = ("sharpe", "sortino", "calmar", "total_return", "profit_factor")
+OBJECTIVES = ("sharpe", "sortino", "sharpe_daily", "sortino_daily", "calmar", "total_return", "profit_factor")
 Progress = Callable[[int, int], None]
 
 
@@ -267,8 +267,8 @@ def _plain(value: object) -> object:
 def _task(result: TaskResult | None) -> dict[str, object] | None:
     if result is None:
         return None
-    keys = ("valid", "error", "total_return", "max_drawdown", "sharpe", "sortino", "calmar", "profit_factor",
-            "trades", "benchmark_return")
+    keys = ("valid", "error", "total_return", "max_drawdown", "sharpe", "sortino", "sharpe_daily", "sortino_daily",
+            "calmar", "profit_factor", "trades", "benchmark_return")
     return {k: getattr(result, k) for k in keys}
 
 

@@ -77,6 +77,9 @@ class TaskResult:
     benchmark_return: Decimal | None
     #: The worker process that ran it (not part of any result that must be deterministic).
     pid: int
+    #: Sharpe and Sortino over daily returns (``Metrics.sharpe_daily``/``sortino_daily``).
+    sharpe_daily: Decimal | None = None
+    sortino_daily: Decimal | None = None
 
 
 _DATA: dict[DataSpec, dict[str, list[Candle]]] = {}
@@ -157,7 +160,8 @@ def run_task(task: EvalTask) -> TaskResult:
 
 def _measured(task: EvalTask, m: Metrics, bench: Decimal | None) -> TaskResult:
     return TaskResult(task.index, task.window, task.phase, task.candidate_index, True, "", m.total_return,
-                      m.max_drawdown, m.sharpe, m.sortino, m.calmar, m.profit_factor, m.trades, bench, os.getpid())
+                      m.max_drawdown, m.sharpe, m.sortino, m.calmar, m.profit_factor, m.trades, bench, os.getpid(),
+                      sharpe_daily=m.sharpe_daily, sortino_daily=m.sortino_daily)
 
 
 def _benchmark(task: EvalTask, data: Mapping[str, Sequence[Candle]], times: list[datetime]) -> Decimal | None:

@@ -98,3 +98,23 @@ def test_optimize_cli_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert main([*common, "--param", "fast_period"]) == 2
     assert main([*common, "--executor", "spark://h:1"]) == 2
     assert main([*common, "--train", "30d"]) == 2  # no window fits
+
+
+def test_daily_objectives_rank_by_the_daily_figures(local_runs: tuple[OptimizeResult, OptimizeResult]) -> None:
+    """``--objective sharpe_daily``/``sortino_daily`` read the daily figures of each backtest (and the
+    CLI offers exactly the objectives the search knows)."""
+    from dataclasses import replace
+
+    from btcbot.cli.commands.research import optimize_command
+    from btcbot.research.search import OBJECTIVES, objective_value
+
+    first, _ = local_runs
+    tested = [o.test for o in first.outcomes if o.test is not None]
+    assert tested and all(t.sharpe_daily is not None for t in tested)  # hourly bars: the daily figure exists
+    result = replace(tested[0], sharpe=Decimal(1), sharpe_daily=Decimal(-2), sortino_daily=Decimal(3))
+    assert objective_value(result, "sharpe") == Decimal(1)
+    assert objective_value(result, "sharpe_daily") == Decimal(-2)
+    assert objective_value(result, "sortino_daily") == Decimal(3)
+    assert '"sharpe_daily"' in result_to_json(first)
+    choices = next(p for p in optimize_command.params if p.name == "objective").type.choices  # type: ignore[attr-defined]
+    assert tuple(choices) == OBJECTIVES

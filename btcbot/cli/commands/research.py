@@ -40,7 +40,8 @@ def parse_span(text: str, name: str) -> timedelta:
 @click.option("--search", type=click.Choice(["grid", "random"]), default="grid", show_default=True)
 @click.option("--samples", type=click.IntRange(min=1), default=20, show_default=True, help="Candidates for --search random.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the random search.")
-@click.option("--objective", type=click.Choice(["sharpe", "sortino", "calmar", "total_return", "profit_factor"]),
+@click.option("--objective", type=click.Choice(["sharpe", "sortino", "sharpe_daily", "sortino_daily", "calmar",
+                                               "total_return", "profit_factor"]),
               default="sharpe", show_default=True, help="What the train span is ranked by.")
 @click.option("--param", "params", multiple=True, metavar="NAME=LOW:HIGH:STEP|A,B,C",
               help="Tune this parameter over this range (overrides the strategy's declaration).")
