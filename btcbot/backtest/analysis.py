@@ -153,7 +153,8 @@ def monthly_returns(curve: Sequence[tuple[datetime, Decimal]]) -> list[tuple[str
     return out
 
 
-_DAY_S = 86400
+#: Seconds of a (UTC) day.
+DAY_S = 86400
 
 
 def daily_closes(curve: Sequence[tuple[datetime, Decimal]]) -> list[Decimal]:
@@ -168,7 +169,7 @@ def daily_closes(curve: Sequence[tuple[datetime, Decimal]]) -> list[Decimal]:
     day: int | None = None
     last = closes[0]
     for when, value in islice(curve, 1, None):
-        key = -(-int(when.timestamp()) // _DAY_S)  # the day a point closes: 00:00 counts for the day before
+        key = -(-int(when.timestamp()) // DAY_S)  # the day a point closes: 00:00 counts for the day before
         if key != day:
             if day is not None:
                 closes.append(last)

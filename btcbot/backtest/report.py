@@ -45,6 +45,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from itertools import islice
 
 from btcbot.backtest.analysis import (
+    DAY_S,
     DrawdownPeriod,
     TradeStats,
     best_and_worst,
@@ -73,8 +74,7 @@ from btcbot.backtest.timeline import StateChange, Timeline, build_timeline
 from btcbot.domain.enums import Side
 from btcbot.domain.market import Candle
 
-SECONDS_PER_YEAR = 365 * 86400
-DAY_S = 86400
+SECONDS_PER_YEAR = 365 * DAY_S
 MIN_CAGR_DAYS = 30
 _CALC = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _ZERO = Decimal(0)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, String, Table, TextClause, and_, bindparam, func, select, text, type_coerce
 
 from btcbot.domain.market import Candle
-from btcbot.persistence.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from btcbot.persistence.engine import is_sqlite, with_begin_mode
 from btcbot.persistence.tables import CandleRow
 
 #: Rows per INSERT batch (one transaction each).
@@ -92,11 +92,9 @@ class SqlCandleStore:
     def _upsert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        with self._engine.connect() as conn:
-            if self._sqlite:
-                conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                conn.execute(_UPSERT, rows)
+        # SQLite: BEGIN IMMEDIATE (the write lock up front); the option means nothing elsewhere.
+        with with_begin_mode(self._engine, "IMMEDIATE").begin() as conn:
+            conn.execute(_UPSERT, rows)
 
     # ---- reads ----------------------------------------------------------------------------
 

@@ -158,7 +158,7 @@ def probe(engine: Engine) -> None:
     PostgreSQL; on SQLite the write lock itself (``BEGIN IMMEDIATE``), since a lock is the outage
     there and a plain read would not notice it."""
     if is_sqlite(engine):
-        with engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}).begin() as conn:
+        with with_begin_mode(engine, "IMMEDIATE").begin() as conn:
             conn.exec_driver_sql("SELECT 1")
         return
     with engine.connect() as conn:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select, update
 
 from btcbot.domain.errors import LeaseHeld, LeaseLost
-from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.engine import with_begin_mode
 from btcbot.persistence.tables import LeaseRow
 
 LEASE_NAME = "btcbot"
@@ -39,7 +39,7 @@ class LeaseToken:
 
 
 def _write_conn(engine: Engine) -> Connection:
-    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"}).connect()
+    return with_begin_mode(engine, "IMMEDIATE").connect()
 
 
 def _ensure_row(conn: Connection, name: str) -> None:

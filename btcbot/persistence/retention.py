@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from btcbot.persistence.engine import SQLITE_BEGIN_OPTION
+from btcbot.persistence.engine import with_begin_mode
 from btcbot.persistence.tables import CycleRow, MetaRow, OrderEventRow, SnapshotRow
 
 META_LAST_PRUNED = "retention.last_pruned_at"
@@ -27,7 +27,7 @@ PRUNE_INTERVAL = timedelta(days=1)
 def _delete_in_batches(engine: Engine, key: InstrumentedAttribute[int], where: ColumnElement[bool], batch_size: int) -> int:
     """Delete rows matching ``where`` in short write transactions of ``batch_size`` keys each."""
     table = key.class_.__table__
-    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    writer = with_begin_mode(engine, "IMMEDIATE")
     total = 0
     while True:
         with writer.begin() as conn:
@@ -65,7 +65,7 @@ def prune(
     )
     cutoff = inputs_older_than if inputs_older_than is not None else older_than
     nulled = 0
-    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    writer = with_begin_mode(engine, "IMMEDIATE")
     while True:
         with writer.begin() as conn:
             ids = conn.execute(
@@ -101,7 +101,7 @@ def _last_pruned(engine: Engine) -> datetime | None:
 
 
 def _remember(engine: Engine, at: datetime) -> None:
-    writer = engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    writer = with_begin_mode(engine, "IMMEDIATE")
     with writer.begin() as conn:
         updated = conn.execute(
             update(MetaRow).where(MetaRow.key == META_LAST_PRUNED).values(value=at.isoformat())
